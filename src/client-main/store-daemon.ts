@@ -1,0 +1,249 @@
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { StoreError, type SerializedStoreError } from '../protocol/errors.ts';
+import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
+import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
+import { ClientConnection } from '../client-renderer/connection.ts';
+import { CachedStore } from '../client-renderer/client.ts';
+import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
+
+/** Options of `startStoreDaemon` (SPEC §5). */
+export interface DaemonOptions {
+  /** Store definitions (plain data), or the absolute path of a module whose defineStore exports are the stores. */
+  stores: StoreDefinition[] | string;
+  /** Folder of the store files; default `app.getPath('userData')` in Electron, required in plain Node. */
+  cwd?: string;
+  host?: 'utility-process' | 'worker';
+  /** 32 bytes; never sent to windows. */
+  encryptionKey?: Uint8Array;
+  attachWindows?: boolean;
+  windowPolicy?: ClientPolicy;
+  restart?: { maxRestarts?: number; windowMs?: number };
+  daemonPath?: string;
+  /** How long `close()` waits for the daemon to flush before killing it (default 5000 ms). */
+  closeTimeoutMs?: number;
+  /** Engine tuning for tests and benchmarks (checkpoint cadence, journal segment size). */
+  tuning?: Extract<ControlToDaemon, { t: 'init' }>['tuning'];
+}
+
+type DaemonEventName = 'restart' | 'exit' | 'error' | 'external-change-rejected';
+
+/** A port handed to a client that main re-issues after a restart (main's own, windows). */
+interface Reattachable {
+  policy?: ClientPolicy;
+  trusted: boolean;
+  /** Gives the client its new port; returns false when the client is gone. */
+  deliver(port: unknown): boolean;
+}
+
+/**
+ * Main's handle on the daemon: starts it, hands out ports, restarts it after a crash (bounded), closes it.
+ * The same class drives a utility process or a worker; only the launcher differs.
+ */
+export class StoreDaemon extends EventEmitter {
+  #proc: DaemonProcess | undefined;
+  #daemonId = '';
+  #mainConnection: ClientConnection | undefined;
+  #reattach = new Set<Reattachable>();
+  #restarts: number[] = [];
+  #closing: Promise<void> | undefined;
+  #stopped = false;
+  #starting: Promise<void> | undefined;
+  readonly #options: DaemonOptions;
+  readonly #launcher: DaemonLauncher;
+  readonly #entry: string;
+  readonly #cwd: string;
+  #failedStores: Record<string, SerializedStoreError> = {};
+
+  constructor(options: DaemonOptions, launcher: DaemonLauncher, cwd: string) {
+    super();
+    this.#options = options;
+    this.#launcher = launcher;
+    this.#cwd = cwd;
+    this.#entry = options.daemonPath ?? launcher.defaultEntry();
+  }
+
+  /** Starts (or restarts) the daemon process and waits for its `ready`. */
+  async start(previousDaemonId?: string): Promise<void> {
+    const daemonId = randomUUID();
+    const proc = this.#launcher.spawn(this.#entry);
+    this.#proc = proc;
+    this.#daemonId = daemonId;
+    const ready = new Promise<void>((resolve, reject) => {
+      proc.onMessage((raw) => {
+        const msg = raw as ControlFromDaemon;
+        if (!msg || typeof msg !== 'object') return;
+        if (msg.t === 'ready') {
+          this.#failedStores = msg.failed;
+          resolve();
+        } else if (msg.t === 'init-failed') {
+          reject(StoreError.fromJSON(msg.error));
+        } else if (msg.t === 'external-change-rejected') {
+          this.emit('external-change-rejected', { store: msg.store, keptAs: msg.keptAs, error: StoreError.fromJSON(msg.error) });
+        } else if (msg.t === 'log') {
+          if (msg.level === 'error') this.#report(new StoreError('IO_FAILED', msg.message));
+        }
+      });
+      proc.onExit((code) => {
+        reject(new StoreError('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}) before it was ready.`));
+        this.#onExit(proc, code);
+      });
+    });
+    const init: ControlToDaemon = {
+      t: 'init', protocol: PROTOCOL_VERSION, daemonId, cwd: this.#cwd, stores: plainStores(this.#options.stores),
+      ...(previousDaemonId && { previousDaemonId }),
+      ...(this.#options.encryptionKey && { encryptionKey: this.#options.encryptionKey }),
+      ...(this.#options.tuning && { tuning: this.#options.tuning }),
+    };
+    proc.post(init);
+    await ready;
+  }
+
+  #onExit(proc: DaemonProcess, code: number | null): void {
+    if (proc !== this.#proc) return;
+    this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
+    this.emit('exit', { code, expected: this.#closing !== undefined });
+    if (this.#closing || this.#stopped) return;
+    const { maxRestarts = 5, windowMs = 60_000 } = this.#options.restart ?? {};
+    const now = Date.now();
+    this.#restarts = this.#restarts.filter((t) => now - t < windowMs);
+    if (this.#restarts.length >= maxRestarts) {
+      this.#stopped = true;
+      this.#report(new StoreError('DAEMON_UNAVAILABLE', `The store daemon crashed ${maxRestarts + 1} times within ${windowMs} ms; not restarting it again. Check the log for the cause.`));
+      this.#mainConnection?.fail('DAEMON_UNAVAILABLE', 'The store daemon keeps crashing and was not restarted.');
+      return;
+    }
+    this.#restarts.push(now);
+    const previous = this.#daemonId;
+    const delay = Math.min(2000, 50 * 2 ** (this.#restarts.length - 1));
+    const timer = setTimeout(() => {
+      this.#starting = this.start(previous).then(() => {
+        this.#reconnectAll();
+        this.emit('restart', { attempt: this.#restarts.length });
+      }, (error: unknown) => {
+        this.#report(error);
+      });
+    }, delay);
+    timer.unref?.();
+  }
+
+  #reconnectAll(): void {
+    if (this.#mainConnection) {
+      const { local, remote } = this.#launcher.channel();
+      this.#connect(remote, undefined, true);
+      void this.#mainConnection.attach(local);
+    }
+    for (const r of [...this.#reattach]) {
+      const { local, remote } = this.#launcher.channel();
+      this.#connect(remote, r.policy, r.trusted);
+      if (!r.deliver(local)) this.#reattach.delete(r);
+    }
+  }
+
+  #connect(remote: unknown, policy: ClientPolicy | undefined, trusted: boolean): void {
+    if (!this.#proc) throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running.');
+    const msg: ControlToDaemon = { t: 'connect', clientId: randomUUID().slice(0, 8), trusted, ...(policy && { policy }) };
+    this.#proc.post(msg, remote);
+  }
+
+  /** Stores that failed to open, with why (e.g. MIGRATION_FAILED, STORE_LOCKED). */
+  get failedStores(): Record<string, StoreError> {
+    return Object.fromEntries(Object.entries(this.#failedStores).map(([k, v]) => [k, StoreError.fromJSON(v)]));
+  }
+
+  /** Opens a store on main's own connection (trusted: admin, sees encrypted keys). */
+  async store<T extends object = Record<string, unknown>>(name: string): Promise<StoreClient<T>> {
+    if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
+    if (!this.#mainConnection) {
+      const { local, remote } = this.#launcher.channel();
+      this.#connect(remote, undefined, true);
+      this.#mainConnection = new ClientConnection(local);
+    }
+    return CachedStore.open<T>(this.#mainConnection, name);
+  }
+
+  /**
+   * A port for another process or worker (use it with `connectStore(name, { port })`). Without a policy it has
+   * main's rights; with one, the policy applies (admin off unless granted, encrypted keys hidden unless read-listed).
+   */
+  createPort(policy?: ClientPolicy): unknown {
+    if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
+    const { local, remote } = this.#launcher.channel();
+    this.#connect(remote, policy, policy === undefined);
+    return local;
+  }
+
+  /** Registers a client that gets a fresh port now and after every restart (windows). */
+  attachClient(client: Reattachable): void {
+    this.#reattach.add(client);
+    const { local, remote } = this.#launcher.channel();
+    this.#connect(remote, client.policy, client.trusted);
+    if (!client.deliver(local)) this.#reattach.delete(client);
+  }
+
+  detachClient(client: Reattachable): void {
+    this.#reattach.delete(client);
+  }
+
+  /** The launcher's kind. */
+  get host(): 'utility-process' | 'worker' {
+    return this.#launcher.kind;
+  }
+
+  /** Kills the daemon without a flush (tests and crash drills). The supervisor restarts it. */
+  kill(): void {
+    this.#proc?.kill();
+  }
+
+  /** Resolves after a restart that is under way (if any) has finished. */
+  async restarted(): Promise<void> {
+    await this.#starting;
+  }
+
+  /** Stops accepting writes, drains, checkpoints, releases locks and ends the daemon (bounded by closeTimeoutMs). */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const proc = this.#proc;
+      if (!proc) return;
+      const done = new Promise<void>((resolve) => {
+        proc.onMessage((m) => (m as ControlFromDaemon)?.t === 'closed' && resolve());
+        proc.onExit(() => resolve());
+      });
+      proc.post({ t: 'close' } satisfies ControlToDaemon);
+      const timeout = this.#options.closeTimeoutMs ?? 5000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout)))]);
+      clearTimeout(timer);
+      if (timedOut) {
+        proc.kill();
+        this.#report(new StoreError('TIMEOUT', `The store daemon did not close within ${timeout} ms and was stopped; writes not yet durable may be lost.`));
+      }
+      this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
+    })();
+    return this.#closing;
+  }
+
+  #report(error: unknown): void {
+    // An 'error' event with no listener would throw from a timer; log instead.
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else console.error('[electron-store-daemon]', error);
+  }
+
+  override on(event: DaemonEventName, listener: (...args: any[]) => void): this {
+    return super.on(event, listener);
+  }
+}
+
+/** Definitions as plain data for the daemon: functions cannot cross a port, so migrations need the module path. */
+function plainStores(stores: StoreDefinition[] | string): StoreDefinition[] | string {
+  if (typeof stores === 'string') return stores;
+  if (!Array.isArray(stores)) throw new StoreError('STORE_NOT_FOUND', 'stores must be an array of defineStore() results or the absolute path of a module exporting them.');
+  return stores.map((def) => {
+    if (def && def.migrations && Object.keys(def.migrations).length > 0) {
+      throw new StoreError('MIGRATION_FAILED', `Store "${def.name}" has migrations, which are functions and cannot be sent to the daemon; pass stores as the path of the module that defines them (require.resolve('./stores')).`, { store: def.name });
+    }
+    const { migrations: _m, ...rest } = def;
+    return rest;
+  });
+}

@@ -1,0 +1,336 @@
+import { applyPatch, type Operation } from 'rfc6902';
+import { StoreError } from '../protocol/errors.ts';
+import { fromPointer, getAt, parseKey } from '../protocol/keys.ts';
+import type { DaemonEvent, Snapshot, WriteRequest } from '../protocol/messages.ts';
+import type { BackupInfo, ChangeInfo, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
+import { checkJsonValue } from '../protocol/values.ts';
+import type { ClientConnection } from './connection.ts';
+
+type AnyListener = (newDoc: JsonObject, oldDoc: JsonObject, change: ChangeInfo) => void;
+type KeyListener = { segments: string[]; cb: (newValue: unknown, oldValue: unknown) => void };
+
+const keyCache = new Map<string, string[]>();
+/** Parsed dot paths, memoized: `get()` is on the hot path and keys repeat. */
+function segmentsOf(key: unknown, store: string): string[] {
+  if (typeof key === 'string') {
+    const hit = keyCache.get(key);
+    if (hit) return hit;
+  }
+  const segments = parseKey(key, store);
+  if (keyCache.size > 10_000) keyCache.clear();
+  keyCache.set(key as string, segments);
+  return segments;
+}
+
+/**
+ * The one client implementation, used by main and by windows: a local cache of the store's document kept current
+ * by rev-ordered change events (applied only if `rev === local + 1`; older ignored; a gap refetches a snapshot),
+ * synchronous reads from it, and async writes that resolve once the daemon made them durable *and* the cache shows them.
+ * The cache is updated by path copying, so the old document handed to listeners is never mutated.
+ */
+export class CachedStore<T extends object = Record<string, unknown>> implements StoreClient<T> {
+  readonly name: string;
+  #doc: JsonObject = {};
+  #rev = -1;
+  #conn: ClientConnection;
+  #buffer: DaemonEvent[] | undefined = [];
+  #anyListeners = new Set<AnyListener>();
+  #keyListeners = new Set<KeyListener>();
+  #revWaiters: Array<{ rev: number; resolve: () => void }> = [];
+  #offEvent: () => void;
+  #offReattach: () => void;
+  #closed = false;
+  #resyncing = false;
+
+  private constructor(name: string, conn: ClientConnection) {
+    this.name = name;
+    this.#conn = conn;
+    this.#offEvent = conn.onEvent(name, (event) => this.#onEvent(event));
+    this.#offReattach = conn.onReattach(() => void this.#resubscribe());
+  }
+
+  /** Opens a store on a connection: subscribes (buffering events), then applies the snapshot and what followed it. */
+  static async open<T extends object>(conn: ClientConnection, name: string): Promise<CachedStore<T>> {
+    if (typeof name !== 'string' || name.length === 0) throw new StoreError('STORE_NOT_FOUND', 'Pass the name of a store defined with defineStore().');
+    const store = new CachedStore<T>(name, conn);
+    try {
+      await store.#resubscribe(true);
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async #resubscribe(throwErrors = false): Promise<void> {
+    this.#buffer ??= [];
+    try {
+      const snapshot = await this.#conn.call('subscribe', this.name);
+      this.#applySnapshot(snapshot);
+    } catch (error) {
+      this.#buffer = undefined;
+      if (throwErrors) throw error;
+    }
+  }
+
+  #applySnapshot(snapshot: Snapshot): void {
+    const oldDoc = this.#doc;
+    const hadDoc = this.#rev >= 0;
+    this.#doc = snapshot.doc;
+    this.#rev = snapshot.rev;
+    const buffered = this.#buffer ?? [];
+    this.#buffer = undefined;
+    if (hadDoc && oldDoc !== this.#doc) this.#notify(oldDoc, { rev: this.#rev, ops: [], source: 'resync' });
+    this.#resolveWaiters();
+    for (const event of buffered) this.#onEvent(event);
+  }
+
+  #onEvent(event: DaemonEvent): void {
+    if (this.#closed) return;
+    if (this.#buffer) {
+      this.#buffer.push(event);
+      return;
+    }
+    if (event.t === 'resync') {
+      if (event.rev !== this.#rev) void this.#resync();
+      return;
+    }
+    if (event.t !== 'change') return;
+    if (event.rev <= this.#rev) return;
+    if (event.rev !== this.#rev + 1) {
+      void this.#resync();
+      return;
+    }
+    const oldDoc = this.#doc;
+    try {
+      this.#doc = applyImmutable(oldDoc, event.ops);
+    } catch {
+      // The cache and the daemon disagree: refetch rather than show a wrong document.
+      void this.#resync();
+      return;
+    }
+    this.#rev = event.rev;
+    this.#notify(oldDoc, { rev: event.rev, ops: event.ops, source: event.source });
+    this.#resolveWaiters();
+  }
+
+  /** A gap in revs: buffer events, fetch a snapshot, replay what came after it. */
+  async #resync(): Promise<void> {
+    if (this.#resyncing) return;
+    this.#resyncing = true;
+    this.#buffer ??= [];
+    try {
+      this.#applySnapshot(await this.#conn.call('snapshot', this.name));
+    } catch {
+      this.#buffer = undefined;
+    } finally {
+      this.#resyncing = false;
+    }
+  }
+
+  #notify(oldDoc: JsonObject, change: ChangeInfo): void {
+    const newDoc = this.#doc;
+    for (const l of this.#keyListeners) {
+      const before = getAt(oldDoc, l.segments);
+      const after = getAt(newDoc, l.segments);
+      if (before !== after && !deepEqual(before, after)) safeCall(() => l.cb(after, before));
+    }
+    for (const l of this.#anyListeners) safeCall(() => l(newDoc, oldDoc, change));
+  }
+
+  #resolveWaiters(): void {
+    if (this.#revWaiters.length === 0) return;
+    const still: Array<{ rev: number; resolve: () => void }> = [];
+    for (const w of this.#revWaiters) (w.rev <= this.#rev ? w.resolve() : still.push(w));
+    this.#revWaiters = still;
+  }
+
+  /** Resolves when the cache has caught up with `rev` (the change event normally arrives before the reply). */
+  #caughtUp(rev: number): Promise<void> {
+    if (rev <= this.#rev) return Promise.resolve();
+    return new Promise((resolve) => this.#revWaiters.push({ rev, resolve }));
+  }
+
+  get rev(): number {
+    return Math.max(this.#rev, 0);
+  }
+
+  /** A copy of the whole document (mutating it changes nothing). */
+  get store(): T {
+    return structuredClone(this.#doc) as T;
+  }
+
+  get(key: string, defaultValue?: unknown): never {
+    const value = getAt(this.#doc, segmentsOf(key, this.name));
+    if (value === undefined) return defaultValue as never;
+    // Like electron-store, a read hands out a copy: mutating it never changes the store behind the cache.
+    return (typeof value === 'object' && value !== null ? structuredClone(value) : value) as never;
+  }
+
+  has(key: string): boolean {
+    return getAt(this.#doc, segmentsOf(key, this.name)) !== undefined;
+  }
+
+  set(keyOrValues: string | Partial<T>, valueOrOptions?: unknown, maybeOptions?: WriteOptions): Promise<{ rev: number }> {
+    try {
+      if (typeof keyOrValues === 'string') {
+        segmentsOf(keyOrValues, this.name);
+        checkJsonValue(valueOrOptions, keyOrValues, this.name);
+        return this.#write({ kind: 'set', key: keyOrValues, value: valueOrOptions, ...revOf(maybeOptions) });
+      }
+      if (keyOrValues === null || typeof keyOrValues !== 'object' || Array.isArray(keyOrValues)) {
+        throw new StoreError('INVALID_KEY', 'set() takes a key and a value, or an object of keys and values.', { store: this.name });
+      }
+      for (const k of Object.keys(keyOrValues)) {
+        if (k === '__proto__') throw new StoreError('INVALID_KEY', 'The object has an own "__proto__" key, which is not allowed.', { store: this.name, key: k });
+        segmentsOf(k, this.name);
+        checkJsonValue((keyOrValues as Record<string, unknown>)[k], k, this.name);
+      }
+      return this.#write({ kind: 'setMany', values: keyOrValues as Record<string, unknown>, ...revOf(valueOrOptions as WriteOptions) });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  delete(key: string, options?: WriteOptions): Promise<{ rev: number }> {
+    try {
+      segmentsOf(key, this.name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#write({ kind: 'delete', key, ...revOf(options) });
+  }
+
+  reset(...keys: string[]): Promise<{ rev: number }> {
+    try {
+      keys.forEach((k) => segmentsOf(k, this.name));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#write({ kind: 'reset', keys });
+  }
+
+  clear(options?: WriteOptions): Promise<{ rev: number }> {
+    return this.#write({ kind: 'clear', ...revOf(options) });
+  }
+
+  patch(ops: Operation[], options?: WriteOptions): Promise<{ rev: number }> {
+    if (!Array.isArray(ops)) return Promise.reject(new StoreError('INVALID_KEY', 'patch() takes an array of rfc6902 operations.', { store: this.name }));
+    return this.#write({ kind: 'patch', ops, ...revOf(options) });
+  }
+
+  async #write(request: WriteRequest): Promise<{ rev: number }> {
+    if (this.#closed) throw new StoreError('CLOSED', `This client of "${this.name}" was closed.`, { store: this.name });
+    const result = await this.#conn.call('write', this.name, request);
+    await this.#caughtUp(result.rev);
+    return result;
+  }
+
+  onDidChange(key: string, callback: (newValue: never, oldValue: never) => void): () => void {
+    const l: KeyListener = { segments: segmentsOf(key, this.name), cb: callback as KeyListener['cb'] };
+    this.#keyListeners.add(l);
+    return () => this.#keyListeners.delete(l);
+  }
+
+  onDidAnyChange(callback: (newDoc: T, oldDoc: T, change: ChangeInfo) => void): () => void {
+    const l = callback as unknown as AnyListener;
+    this.#anyListeners.add(l);
+    return () => this.#anyListeners.delete(l);
+  }
+
+  history(query: { sinceRev?: number; key?: KeyPath<T>; limit?: number } = {}): Promise<HistoryEntry[]> {
+    return this.#conn.call('history', this.name, query as { sinceRev?: number; key?: string; limit?: number });
+  }
+
+  async rollback(to: { rev: number } | { time: string | number }): Promise<{ rev: number }> {
+    const result = await this.#conn.call('rollback', this.name, to);
+    await this.#caughtUp(result.rev);
+    return result;
+  }
+
+  readonly backups = {
+    list: (): Promise<BackupInfo[]> => this.#conn.call('backupsList', this.name),
+    create: (reason?: string): Promise<BackupInfo> => this.#conn.call('backupsCreate', this.name, reason ?? 'manual'),
+    restore: async (id: string): Promise<{ rev: number }> => {
+      const result = await this.#conn.call('backupsRestore', this.name, id);
+      await this.#caughtUp(result.rev);
+      return result;
+    },
+    verify: (id: string): Promise<{ ok: boolean; problems: string[] }> => this.#conn.call('backupsVerify', this.name, id),
+  };
+
+  export(): Promise<string> {
+    return this.#conn.call('exportStore', this.name);
+  }
+
+  async import(json: string): Promise<{ rev: number }> {
+    const result = await this.#conn.call('importStore', this.name, json);
+    await this.#caughtUp(result.rev);
+    return result;
+  }
+
+  info(): Promise<StoreInfo> {
+    return this.#conn.call('info', this.name);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#offEvent();
+    this.#offReattach();
+    this.#anyListeners.clear();
+    this.#keyListeners.clear();
+    this.#conn.call('unsubscribe', this.name).catch(() => {});
+  }
+}
+
+function revOf(options: WriteOptions | undefined): { ifRev?: number } {
+  return options && options.ifRev !== undefined ? { ifRev: options.ifRev } : {};
+}
+
+function safeCall(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    // A throwing listener must not stop the others or break the cache.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
+
+/** Applies ops to a copy that shares every untouched subtree with `doc` (copies only the nodes along each path). */
+export function applyImmutable(doc: JsonObject, ops: readonly Operation[]): JsonObject {
+  const root = { ...doc };
+  const copied = new Set<object>([root]);
+  for (const op of ops) {
+    const segments = fromPointer(op.path);
+    let node: Record<string, unknown> | unknown[] = root;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const key = segments[i];
+      const child: unknown = (node as Record<string, unknown>)[key];
+      if (child === null || typeof child !== 'object') break;
+      let copy = child as Record<string, unknown> | unknown[];
+      if (!copied.has(copy)) {
+        copy = Array.isArray(child) ? [...child] : { ...(child as object) };
+        copied.add(copy);
+        (node as Record<string, unknown>)[key] = copy;
+      }
+      node = copy;
+    }
+    const [err] = applyPatch(root, [op]);
+    if (err) throw new StoreError('PROTOCOL_MISMATCH', `Could not apply a change event at ${op.path}: ${err.message}`);
+  }
+  return root;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}

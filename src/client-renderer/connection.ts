@@ -1,0 +1,155 @@
+import { wrap, type Remote } from 'comlink';
+import { StoreError, type StoreErrorCode } from '../protocol/errors.ts';
+import { adaptPort, muxPort, type PortLike } from '../protocol/endpoint.ts';
+import { PROTOCOL_VERSION, type DaemonApi, type DaemonEvent, type Result } from '../protocol/messages.ts';
+
+type Value<K extends keyof DaemonApi> = Awaited<ReturnType<DaemonApi[K]>> extends Result<infer V> ? V : never;
+
+export interface ClientConnectionOptions {
+  /** How long to wait for the daemon's hello before failing with TIMEOUT (default 10 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * A client's link to the daemon over one port: the comlink proxy (one per port), the hello handshake, event
+ * dispatch to the stores opened on it, and the guarantee that nothing hangs — when the port dies every pending
+ * request rejects with DAEMON_UNAVAILABLE, and when the daemon closes, with CLOSED. `attach()` takes a fresh port
+ * after a daemon restart or a page reload; stores then resync by rev.
+ */
+export class ClientConnection {
+  #remote: Remote<DaemonApi> | undefined;
+  #port: PortLike | undefined;
+  #generation = 0;
+  #pending = new Set<(error: StoreError) => void>();
+  #eventListeners = new Map<string, Set<(event: DaemonEvent) => void>>();
+  #reattachListeners = new Set<() => void>();
+  #ready: Promise<void> | undefined;
+  #failure: StoreError | undefined;
+  #waitingForPort: Array<{ resolve: () => void; reject: (e: StoreError) => void }> = [];
+  clientId = '';
+  readonly timeoutMs: number;
+
+  constructor(port?: unknown, options: ClientConnectionOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    if (port) this.attach(port);
+  }
+
+  /** Uses a (new) port; any previous one is closed and its pending requests reject with DAEMON_UNAVAILABLE. */
+  attach(rawPort: unknown): Promise<void> {
+    const port = adaptPort(rawPort);
+    if (this.#port) {
+      this.fail('DAEMON_UNAVAILABLE', 'The daemon connection was replaced (restart or reload); retry the request.', false);
+      try {
+        this.#port.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.#failure = undefined;
+    const generation = ++this.#generation;
+    const mux = muxPort(port);
+    this.#port = port;
+    port.onClose(() => {
+      if (generation === this.#generation) this.fail('DAEMON_UNAVAILABLE', 'The store daemon went away (crashed or was stopped); the request did not complete. It is restarted automatically in Electron; retry then.', false);
+    });
+    mux.onEvent((event) => {
+      if (generation !== this.#generation) return;
+      if (event.t === 'closing') {
+        this.fail('CLOSED', 'The store daemon was closed (daemon.close()); no more requests are served.', false);
+        return;
+      }
+      for (const l of this.#eventListeners.get(event.store) ?? []) l(event);
+    });
+    this.#remote = wrap<DaemonApi>(mux.endpoint);
+    mux.endpoint.start?.();
+    const hello = this.#raw('hello', PROTOCOL_VERSION).then((v) => {
+      this.clientId = v.clientId;
+    });
+    this.#ready = withTimeout(hello, this.timeoutMs, 'The store daemon did not answer hello in time; is it running?');
+    this.#ready.catch(() => {});
+    const ready = this.#ready;
+    const waiting = this.#waitingForPort;
+    this.#waitingForPort = [];
+    for (const w of waiting) ready.then(w.resolve, w.reject);
+    if (generation > 1) ready.then(() => this.#reattachListeners.forEach((l) => l()), () => {});
+    return ready;
+  }
+
+  /** Resolves once connected and greeted; without a port yet, waits up to timeoutMs for one. */
+  ready(noPortMessage = 'No daemon port arrived.'): Promise<void> {
+    if (this.#ready) return this.#ready;
+    return withTimeout(new Promise<void>((resolve, reject) => this.#waitingForPort.push({ resolve, reject })), this.timeoutMs, noPortMessage);
+  }
+
+  /** Calls a daemon method; the Result envelope becomes a value or a thrown StoreError. */
+  async call<K extends keyof DaemonApi>(method: K, ...args: Parameters<DaemonApi[K]>): Promise<Value<K>> {
+    if (this.#failure) throw this.#failure;
+    await this.ready();
+    return this.#raw(method, ...args);
+  }
+
+  #raw<K extends keyof DaemonApi>(method: K, ...args: Parameters<DaemonApi[K]>): Promise<Value<K>> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const remote = this.#remote!;
+    return new Promise<Value<K>>((resolve, reject) => {
+      const onFail = (error: StoreError) => reject(error);
+      this.#pending.add(onFail);
+      const fn = remote[method] as unknown as (...a: unknown[]) => Promise<Result<Value<K>>>;
+      fn(...args).then((result) => {
+        this.#pending.delete(onFail);
+        if (result && result.ok === true) resolve(result.value);
+        else if (result && result.ok === false) reject(StoreError.fromJSON(result.error));
+        else reject(new StoreError('PROTOCOL_MISMATCH', `Unexpected reply to ${method}(); are main and renderer on the same version?`));
+      }, (error: unknown) => {
+        this.#pending.delete(onFail);
+        reject(new StoreError('NOT_SERIALIZABLE', `Could not send ${method}(): ${(error as Error)?.message ?? String(error)}`));
+      });
+    });
+  }
+
+  /** Rejects every pending request and makes later ones fail fast (until a new port is attached). */
+  fail(code: StoreErrorCode, message: string, final = true): void {
+    const error = new StoreError(code, message);
+    if (final || !this.#failure) this.#failure = error;
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const reject of pending) reject(error);
+  }
+
+  onEvent(store: string, listener: (event: DaemonEvent) => void): () => void {
+    let set = this.#eventListeners.get(store);
+    if (!set) this.#eventListeners.set(store, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** Called after a new port is attached and greeted (stores resubscribe). */
+  onReattach(listener: () => void): () => void {
+    this.#reattachListeners.add(listener);
+    return () => this.#reattachListeners.delete(listener);
+  }
+
+  /** Closes the port; pending requests reject with CLOSED. */
+  close(): void {
+    this.fail('CLOSED', 'This client was closed; open a new one to continue.');
+    try {
+      this.#port?.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreError('TIMEOUT', `${message} (waited ${ms} ms)`)), ms);
+    (timer as { unref?: () => void }).unref?.();
+    promise.then((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    }, (e: unknown) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}

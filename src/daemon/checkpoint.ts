@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Conf from 'conf';
+import type { JsonObject, Migration } from '../protocol/types.ts';
+import type { FsSeam } from './fs-seam.ts';
+
+/** conf's (and electron-store's) private namespace in the file; we keep our rev beside its migration version. */
+export const INTERNAL_KEY = '__internal__';
+
+export interface CheckpointMeta {
+  rev: number;
+  time: number;
+}
+
+type ConfClass = typeof Conf;
+
+/**
+ * The class that owns the file format: electron-store when the daemon runs in Electron, conf (the class
+ * electron-store extends: same format, same atomic write, same migrations) in the worker host.
+ */
+export async function loadStoreClass(host: 'electron' | 'worker'): Promise<ConfClass> {
+  if (host === 'electron') {
+    const mod = (await import('electron-store')) as unknown as { default: ConfClass };
+    return mod.default;
+  }
+  return Conf;
+}
+
+export interface CheckpointFileOptions {
+  cwd: string;
+  name: string;
+  StoreClass: ConfClass;
+  fsSeam: FsSeam;
+  defaults?: Record<string, unknown>;
+}
+
+/**
+ * `<cwd>/<name>.json`, written whole through conf/electron-store (atomic temp-file + rename, fsynced).
+ * It records the rev it contains under `__internal__.storeDaemon`, so open = load it + replay newer journal records.
+ */
+export class CheckpointFile {
+  readonly path: string;
+  readonly #opts: CheckpointFileOptions;
+  #conf: Conf<Record<string, unknown>> | undefined;
+
+  constructor(opts: CheckpointFileOptions) {
+    this.#opts = opts;
+    this.path = path.join(opts.cwd, `${opts.name}.json`);
+  }
+
+  #options(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    // electron-store takes `name`, conf takes `configName`; passing both is harmless to each.
+    return {
+      cwd: this.#opts.cwd, name: this.#opts.name, configName: this.#opts.name, clearInvalidConfig: false,
+      watch: false, accessPropertiesByDotNotation: true, ...extra,
+    };
+  }
+
+  /**
+   * Reads the file through the store class (which also fills in `defaults` the way electron-store does).
+   * Throws what conf throws on a file it cannot parse; returns the document, conf's internal data and our meta.
+   */
+  load(): { doc: JsonObject; internal: Record<string, unknown>; meta: CheckpointMeta; existed: boolean } {
+    const existed = fs.existsSync(this.path);
+    const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ defaults: this.#opts.defaults }) as never);
+    this.#conf = conf;
+    const raw = conf.store as Record<string, unknown>;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SyntaxError('the checkpoint is not a JSON object');
+    const { [INTERNAL_KEY]: internalRaw, ...doc } = raw;
+    const internal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
+    const m = internal.storeDaemon as Partial<CheckpointMeta> | undefined;
+    const meta = { rev: typeof m?.rev === 'number' ? m.rev : 0, time: typeof m?.time === 'number' ? m.time : 0 };
+    return { doc: doc as JsonObject, internal, meta, existed };
+  }
+
+  /**
+   * Runs electron-store's migrations on the file (conf's `migrations` + `projectVersion`), and returns the
+   * migrated document. The caller has checkpointed the current document and taken a backup first.
+   */
+  migrate(version: string, migrations: Record<string, Migration>): void {
+    const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
+      projectVersion: version,
+      migrations,
+      defaults: this.#opts.defaults,
+    }) as never);
+    this.#conf = conf;
+  }
+
+  /** Writes the whole document atomically; `internal` keeps conf's migration version. */
+  write(doc: JsonObject, internal: Record<string, unknown>, meta: CheckpointMeta): void {
+    const conf = this.#conf ?? (this.#conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options() as never));
+    const value = { ...doc, [INTERNAL_KEY]: { ...internal, storeDaemon: meta } };
+    this.#opts.fsSeam.guard('checkpoint.write', this.path, () => {
+      conf.store = value;
+    });
+    this.#opts.fsSeam.syncDir(this.#opts.cwd);
+  }
+}

@@ -1,0 +1,217 @@
+import { expose } from 'comlink';
+import { StoreError, toStoreError } from '../protocol/errors.ts';
+import type { Endpoint } from 'comlink';
+import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
+import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result, type WriteRequest } from '../protocol/messages.ts';
+import type { StoreAccess, Policy } from './policy.ts';
+import type { StoreEngine } from './store.ts';
+import type { BackupManager } from './backups.ts';
+
+/** What a connection needs from the daemon. */
+export interface ConnectionHost {
+  /** The open store, or a StoreError (STORE_NOT_FOUND, MIGRATION_FAILED, STORE_LOCKED…). */
+  store(name: string): StoreEngine;
+  backups(name: string): BackupManager;
+  storeNames(): string[];
+  encryptedKeys(name: string): string[];
+  /** Encrypts/decrypts values at encrypted paths for export/import (identity without encryption). */
+  onClosed(connection: Connection): void;
+}
+
+/**
+ * One client (main, a window, a worker) on its own port: the comlink-exposed API, every argument checked
+ * (windows are untrusted), reads filtered by policy, and pushed change events for the stores it subscribed to.
+ */
+export class Connection {
+  readonly id: string;
+  readonly #mux: MuxedPort;
+  readonly #host: ConnectionHost;
+  readonly #policy: Policy;
+  readonly #subs = new Map<string, { off: () => void; access: StoreAccess }>();
+  #greeted = false;
+  #closed = false;
+
+  constructor(id: string, port: PortLike, policy: Policy, host: ConnectionHost) {
+    this.id = id;
+    this.#host = host;
+    this.#policy = policy;
+    this.#mux = muxPort(port);
+    port.onClose(() => this.close());
+    expose(this.#api(), guardEndpoint(this.#mux.endpoint));
+  }
+
+  #access(name: unknown): { engine: StoreEngine; access: StoreAccess } {
+    if (!this.#greeted) throw new StoreError('PROTOCOL_MISMATCH', 'Call hello() with the protocol version before anything else.');
+    if (typeof name !== 'string') throw new StoreError('STORE_NOT_FOUND', `Store names are strings; got ${typeof name}.`);
+    const engine = this.#host.store(name);
+    const access = this.#policy.access(name, this.#host.encryptedKeys(name));
+    if (!access.allowed) throw new StoreError('PERMISSION_DENIED', `This client may not open store "${name}"; add it to the client's policy.stores.`, { store: name });
+    return { engine, access };
+  }
+
+  #api(): DaemonApi {
+    const run = async <T>(fn: () => T | Promise<T>): Promise<Result<T>> => {
+      try {
+        if (this.#closed) throw new StoreError('CLOSED', 'This connection is closed.');
+        return { ok: true, value: await fn() };
+      } catch (error) {
+        return { ok: false, error: toStoreError(error, 'IO_FAILED').toJSON() };
+      }
+    };
+    return {
+      hello: (protocol) => run(() => {
+        if (protocol !== PROTOCOL_VERSION) {
+          throw new StoreError('PROTOCOL_MISMATCH', `The client speaks protocol ${String(protocol)}, the daemon ${PROTOCOL_VERSION}; use the same electron-store-daemon version in main and renderer.`);
+        }
+        this.#greeted = true;
+        return { protocol: PROTOCOL_VERSION, clientId: this.id, stores: this.#host.storeNames() };
+      }),
+      subscribe: (name) => run(async () => {
+        const { engine, access } = this.#access(name);
+        // Registered and snapshotted in one idle moment: every later commit reaches this client as an event.
+        return engine.whenCommitted(() => {
+          if (!this.#subs.has(engine.name)) {
+            const off = engine.onCommit((record) => {
+              const ops = access.filterOps(record.ops);
+              this.#mux.sendEvent({ t: 'change', store: engine.name, rev: record.rev, ops, source: record.source });
+            });
+            this.#subs.set(engine.name, { off, access });
+          }
+          return { rev: engine.rev, doc: access.filterDoc(engine.doc) };
+        });
+      }),
+      unsubscribe: (name) => run(() => {
+        const sub = typeof name === 'string' ? this.#subs.get(name) : undefined;
+        sub?.off();
+        if (typeof name === 'string') this.#subs.delete(name);
+        return null;
+      }),
+      snapshot: (name) => run(async () => {
+        const { engine, access } = this.#access(name);
+        return engine.whenCommitted(() => ({ rev: engine.rev, doc: access.filterDoc(engine.doc) }));
+      }),
+      write: (name, request: WriteRequest) => run(() => {
+        const { engine, access } = this.#access(name);
+        if (request === null || typeof request !== 'object') throw new StoreError('INVALID_KEY', 'A write request must be an object.', { store: engine.name });
+        if (request.kind === 'clear') access.checkAdmin('clear()');
+        this.#policy.takeWriteToken(engine.name);
+        return engine.write(request, this.id, (paths) => access.checkWrite(paths));
+      }),
+      history: (name, query) => run(() => {
+        const { engine, access } = this.#access(name);
+        const q = query === undefined || query === null ? {} : query;
+        if (typeof q !== 'object') throw new StoreError('INVALID_KEY', 'history() takes { sinceRev?, key?, limit? }.', { store: engine.name });
+        return engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops), inverse: access.filterOps(e.inverse) }))
+          .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
+      }),
+      rollback: (name, to) => run(() => {
+        const { engine, access } = this.#access(name);
+        access.checkAdmin('rollback()');
+        return engine.rollback(to as { rev?: unknown; time?: unknown }, this.id);
+      }),
+      backupsList: (name) => run(() => {
+        const { engine } = this.#access(name);
+        return this.#host.backups(engine.name).list();
+      }),
+      backupsCreate: (name, reason) => run(() => {
+        const { engine } = this.#access(name);
+        if (reason !== undefined && typeof reason !== 'string') throw new StoreError('INVALID_KEY', 'backups.create(reason) takes a string.', { store: engine.name });
+        return this.#host.backups(engine.name).create(reason || 'manual');
+      }),
+      backupsRestore: (name, id) => run(() => {
+        const { engine, access } = this.#access(name);
+        access.checkAdmin('backups.restore()');
+        return this.#host.backups(engine.name).restore(id, this.id);
+      }),
+      backupsVerify: (name, id) => run(() => {
+        const { engine } = this.#access(name);
+        return this.#host.backups(engine.name).verify(id);
+      }),
+      exportStore: (name) => run(async () => {
+        const { engine, access } = this.#access(name);
+        return engine.whenCommitted(() => JSON.stringify(access.filterDoc(engine.doc), undefined, '\t'));
+      }),
+      importStore: (name, json) => run(async () => {
+        const { engine, access } = this.#access(name);
+        access.checkAdmin('import()');
+        if (typeof json !== 'string') throw new StoreError('NOT_SERIALIZABLE', 'import() takes a JSON string (what export() returned).', { store: engine.name });
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(json);
+        } catch (error) {
+          throw new StoreError('NOT_SERIALIZABLE', `import(): the text is not JSON (${(error as Error).message}).`, { store: engine.name });
+        }
+        await this.#host.backups(engine.name).createSafe('before-import');
+        return engine.replaceAll(parsed, this.id);
+      }),
+      info: (name) => run(() => {
+        const { engine } = this.#access(name);
+        return { ...engine.info(), backups: this.#host.backups(engine.name).count() };
+      }),
+    };
+  }
+
+  /** Tells the client the daemon is going away, then closes the port. */
+  notifyClosing(): void {
+    if (this.#closed) return;
+    try {
+      this.#mux.sendEvent({ t: 'closing' });
+    } catch {
+      // The peer is already gone.
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const sub of this.#subs.values()) sub.off();
+    this.#subs.clear();
+    try {
+      this.#mux.port.close();
+    } catch {
+      // Already closed.
+    }
+    this.#host.onClosed(this);
+  }
+}
+
+/**
+ * comlink's `expose` would serve GET/SET/CONSTRUCT/ENDPOINT on any property path of the API object. Windows are
+ * untrusted, so only `APPLY` of an allow-listed method with plain (RAW) arguments reaches it; anything else gets
+ * a PROTOCOL_MISMATCH reply (when it carries an id to reply to) or is dropped.
+ */
+function guardEndpoint(endpoint: Endpoint): Endpoint {
+  type L = (event: { data: unknown }) => void;
+  const wrapped = new Map<unknown, L>();
+  const reject = (id: unknown, message: string) => {
+    if (typeof id !== 'string' || id.length > 200) return;
+    const error = new StoreError('PROTOCOL_MISMATCH', message).toJSON();
+    endpoint.postMessage({ id, type: 'RAW', value: { ok: false, error } satisfies Result<never> });
+  };
+  return {
+    postMessage: (m: unknown, t?: Transferable[]) => endpoint.postMessage(m, t),
+    start: endpoint.start,
+    addEventListener: (type: string, listener: EventListenerOrEventListenerObject) => {
+      const inner = listener as unknown as L;
+      const guarded: L = (event) => {
+        const m = event.data as { id?: unknown; type?: unknown; path?: unknown; argumentList?: unknown } | null;
+        if (!m || typeof m !== 'object') return;
+        if (m.type !== 'APPLY' || !Array.isArray(m.path) || m.path.length !== 1 || typeof m.path[0] !== 'string' || !DAEMON_METHODS.has(m.path[0])) {
+          reject(m.id, `Unknown request ${JSON.stringify(m.type)} ${JSON.stringify(m.path)}; the daemon answers only its documented methods. Are main and renderer on the same version?`);
+          return;
+        }
+        if (!Array.isArray(m.argumentList) || m.argumentList.some((a) => !a || typeof a !== 'object' || (a as { type?: unknown }).type !== 'RAW')) {
+          reject(m.id, `Malformed arguments for ${m.path[0]}(); only plain data is accepted.`);
+          return;
+        }
+        inner(event);
+      };
+      wrapped.set(listener, guarded);
+      endpoint.addEventListener(type, guarded as unknown as EventListener);
+    },
+    removeEventListener: (type: string, listener: EventListenerOrEventListenerObject) => {
+      const guarded = wrapped.get(listener);
+      if (guarded) endpoint.removeEventListener(type, guarded as unknown as EventListener);
+    },
+  };
+}

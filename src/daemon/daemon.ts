@@ -1,0 +1,198 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { StoreError, toStoreError, type SerializedStoreError } from '../protocol/errors.ts';
+import { adaptPort } from '../protocol/endpoint.ts';
+import type { ControlToDaemon } from '../protocol/control.ts';
+import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import type { StoreDefinition } from '../protocol/types.ts';
+import { isStoreDefinition } from '../protocol/define.ts';
+import { BackupManager } from './backups.ts';
+import { loadStoreClass } from './checkpoint.ts';
+import { Connection, type ConnectionHost } from './connection.ts';
+import { FsSeam } from './fs-seam.ts';
+import type { DaemonHost } from './host.ts';
+import { StoreLock } from './lock.ts';
+import { Policy } from './policy.ts';
+import { StoreEngine, checkStoreName, type StoreContext } from './store.ts';
+import { DocumentValidator } from './validator.ts';
+
+interface OpenStore {
+  engine: StoreEngine;
+  backups: BackupManager;
+  lock: StoreLock;
+}
+
+/** Engine options a test may set when it runs the daemon in-process. */
+export interface DaemonOptions {
+  fsSeam?: FsSeam;
+}
+
+/**
+ * The daemon: opens every store, serves one Connection per client port, and answers main's control messages
+ * (init, connect, close). It never knows whether it runs in a utility process or a worker — `DaemonHost` hides that.
+ */
+export class Daemon implements ConnectionHost {
+  readonly #stores = new Map<string, OpenStore>();
+  readonly #failed = new Map<string, StoreError>();
+  readonly #defs = new Map<string, StoreDefinition>();
+  readonly #connections = new Set<Connection>();
+  #closing: Promise<void> | undefined;
+  #daemonId = '';
+  readonly #fsSeam: FsSeam;
+
+  constructor(readonly host: DaemonHost, options: DaemonOptions = {}) {
+    this.#fsSeam = options.fsSeam ?? new FsSeam();
+  }
+
+  /** Wires the host channel; the first message must be `init`. */
+  listen(): void {
+    let initialized: Promise<void> | undefined;
+    this.host.onMessage((data, ports) => {
+      const msg = data as ControlToDaemon | null;
+      if (!msg || typeof msg !== 'object') return;
+      if (msg.t === 'init') {
+        initialized ??= this.init(msg).then(
+          () => this.host.post({ t: 'ready', stores: [...this.#stores.keys()], failed: this.#failedJson() }),
+          (error: unknown) => this.host.post({ t: 'init-failed', error: toStoreError(error, 'IO_FAILED').toJSON() }),
+        );
+      } else if (msg.t === 'connect') {
+        void (initialized ?? Promise.resolve()).then(() => this.connect(msg.clientId, ports[0], msg.policy, msg.trusted));
+      } else if (msg.t === 'close') {
+        void this.close().then(() => {
+          this.host.post({ t: 'closed' });
+          this.host.exit(0);
+        });
+      }
+    });
+  }
+
+  #failedJson(): Record<string, SerializedStoreError> {
+    return Object.fromEntries([...this.#failed].map(([k, v]) => [k, v.toJSON()]));
+  }
+
+  async init(msg: Extract<ControlToDaemon, { t: 'init' }>): Promise<void> {
+    if (msg.protocol !== PROTOCOL_VERSION) {
+      throw new StoreError('PROTOCOL_MISMATCH', `main speaks protocol ${msg.protocol}, the daemon ${PROTOCOL_VERSION}; the daemon entry file is from another version of electron-store-daemon.`);
+    }
+    if (typeof msg.cwd !== 'string' || !path.isAbsolute(msg.cwd)) throw new StoreError('IO_FAILED', `cwd must be an absolute folder; got ${String(msg.cwd)}.`);
+    this.#daemonId = msg.daemonId;
+    const defs = await loadDefinitions(msg.stores);
+    const StoreClass = await loadStoreClass(this.host.kind);
+    const ctx: StoreContext = {
+      cwd: msg.cwd, StoreClass, fsSeam: this.#fsSeam,
+      checkpointEvery: { records: msg.tuning?.checkpointRecords, idleMs: msg.tuning?.checkpointIdleMs },
+      journalSegmentBytes: msg.tuning?.journalSegmentBytes,
+    };
+    // Drop undefined tuning so store defaults apply.
+    ctx.checkpointEvery = Object.fromEntries(Object.entries(ctx.checkpointEvery ?? {}).filter(([, v]) => v !== undefined));
+    await Promise.all(defs.map((def) => this.#open(def, ctx, msg.previousDaemonId)));
+  }
+
+  async #open(def: StoreDefinition, ctx: StoreContext, previousDaemonId: string | undefined): Promise<void> {
+    const name = def.name;
+    this.#defs.set(name, def);
+    const lock = new StoreLock(ctx.cwd, name, this.#daemonId);
+    try {
+      await lock.acquire({ previousDaemonId });
+      const engine = new StoreEngine(def, ctx);
+      engine.open();
+      const backups = new BackupManager(engine, def.schema ? new DocumentValidator(def.schema) : undefined);
+      backups.createNow('start');
+      backups.schedule();
+      this.#stores.set(name, { engine, backups, lock });
+    } catch (error) {
+      await lock.release();
+      this.#failed.set(name, toStoreError(error, 'IO_FAILED', name));
+    }
+  }
+
+  /** Attaches a client port. `trusted` (main's own clients) gets admin and sees encrypted keys by default. */
+  connect(clientId: string, port: unknown, policy: unknown, trusted: boolean): Connection | undefined {
+    if (this.#closing || !port) return undefined;
+    let p: Policy;
+    const adapted = adaptPort(port);
+    try {
+      p = new Policy(policy as never, trusted === true);
+    } catch {
+      adapted.close();
+      return undefined;
+    }
+    const connection = new Connection(String(clientId), adapted, p, this);
+    this.#connections.add(connection);
+    adapted.start();
+    return connection;
+  }
+
+  store(name: string): StoreEngine {
+    const open = this.#stores.get(name);
+    if (open) {
+      if (open.engine.closed) throw new StoreError('CLOSED', `Store "${name}" is closed.`, { store: name });
+      return open.engine;
+    }
+    const failed = this.#failed.get(name);
+    if (failed) throw failed;
+    try {
+      checkStoreName(name);
+    } catch (error) {
+      throw error;
+    }
+    throw new StoreError('STORE_NOT_FOUND', `No store "${name}" is defined; known stores: ${[...this.#stores.keys()].join(', ') || 'none'}. Add it to startStoreDaemon({ stores }).`, { store: name });
+  }
+
+  backups(name: string): BackupManager {
+    this.store(name);
+    return this.#stores.get(name)!.backups;
+  }
+
+  storeNames(): string[] {
+    return [...this.#stores.keys()];
+  }
+
+  encryptedKeys(name: string): string[] {
+    return this.#defs.get(name)?.encryptedKeys ?? [];
+  }
+
+  onClosed(connection: Connection): void {
+    this.#connections.delete(connection);
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Stops taking writes, drains and checkpoints every store, releases the locks. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const c of this.#connections) c.notifyClosing();
+      await Promise.all([...this.#stores.values()].map(async ({ engine, backups, lock }) => {
+        backups.stop();
+        await engine.close();
+        await lock.release();
+      }));
+      for (const c of [...this.#connections]) c.close();
+    })();
+    return this.#closing;
+  }
+}
+
+/** Store definitions from the init message: plain data, or the exports of a module (which may carry migrations). */
+async function loadDefinitions(stores: StoreDefinition[] | string): Promise<StoreDefinition[]> {
+  let defs: StoreDefinition[];
+  if (typeof stores === 'string') {
+    const mod = (await import(pathToFileURL(stores).href)) as Record<string, unknown>;
+    defs = Object.values(mod).filter(isStoreDefinition);
+    if (defs.length === 0) throw new StoreError('STORE_NOT_FOUND', `${stores} exports no store made with defineStore().`);
+  } else if (Array.isArray(stores)) {
+    defs = stores;
+  } else {
+    throw new StoreError('STORE_NOT_FOUND', 'stores must be an array of store definitions or the path of a module exporting them.');
+  }
+  const seen = new Set<string>();
+  for (const def of defs) {
+    if (!def || typeof def !== 'object') throw new StoreError('STORE_NOT_FOUND', 'A store definition must be an object made with defineStore().');
+    checkStoreName(def.name);
+    if (seen.has(def.name)) throw new StoreError('STORE_NOT_FOUND', `Two stores are named "${def.name}"; names must be unique.`);
+    seen.add(def.name);
+  }
+  return defs;
+}

@@ -1,0 +1,176 @@
+import { applyPatch, type Operation } from 'rfc6902';
+import { StoreError } from '../protocol/errors.ts';
+import { fromPointer, getAt, joinKey, toPointer } from '../protocol/keys.ts';
+import type { JsonObject } from '../protocol/types.ts';
+
+/**
+ * A write being applied to the live document. Every change goes through `set`/`remove`, which emit the rfc6902 op
+ * *and* its inverse from the old value at that path — ops are built from the write, never by diffing documents —
+ * and apply the op with rfc6902. `undo()` puts the document back exactly (a rejected write changes nothing).
+ */
+export class Draft {
+  readonly ops: Operation[] = [];
+  readonly inverse: Operation[] = [];
+  /** Changed paths, as segments, for incremental validation and key-scoped listeners. */
+  readonly paths: string[][] = [];
+  /** Approximate change in serialized size (bytes) for the quota. */
+  byteDelta = 0;
+
+  constructor(readonly doc: JsonObject, readonly store: string) {}
+
+  /** electron-store `set` semantics: missing or non-object parents become objects. */
+  set(segments: readonly string[], value: unknown): void {
+    let node: unknown = this.doc;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const child = childOf(node, segments[i], this.store, segments);
+      if (child === null || typeof child !== 'object') {
+        // Collapse the rest of the path into one nested value at the first missing (or scalar) segment.
+        let nested: unknown = value;
+        for (let j = segments.length - 1; j > i; j--) nested = { [segments[j]]: nested };
+        this.#put(segments.slice(0, i + 1), nested);
+        return;
+      }
+      node = child;
+    }
+    this.#put(segments, value);
+  }
+
+  /** Removes the value at `segments` if there is one; a missing key is not an error (electron-store's `delete`). */
+  remove(segments: readonly string[]): void {
+    const parent = getAt(this.doc, segments.slice(0, -1));
+    const last = segments[segments.length - 1];
+    if (parent === null || typeof parent !== 'object' || !Object.hasOwn(parent, last)) return;
+    if (Array.isArray(parent) && !isIndex(last, parent.length - 1)) return;
+    const old = (parent as Record<string, unknown>)[last];
+    const path = toPointer(segments);
+    this.#apply({ op: 'remove', path }, { op: 'add', path, value: old }, segments, -size(old) - last.length);
+  }
+
+  /** Applies one client-supplied rfc6902 op (all six kinds), normalized to add/remove/replace. */
+  patchOp(op: Operation, index: number): void {
+    const where = `patch op ${index} (${op.op} ${op.path})`;
+    const segments = fromPointer(op.path, this.store);
+    if (segments.length === 0) throw new StoreError('INVALID_KEY', `${where}: the root cannot be patched; patch its keys.`, { store: this.store });
+    switch (op.op) {
+      case 'add':
+        return this.#add(segments, op.value, where);
+      case 'replace':
+        if (!this.#exists(segments)) throw missing(where, this.store);
+        return this.#put(segments, op.value);
+      case 'remove':
+        if (!this.#exists(segments)) throw missing(where, this.store);
+        return this.remove(segments);
+      case 'move': {
+        const from = fromPointer(op.from, this.store);
+        if (!this.#exists(from)) throw missing(`${where} from ${op.from}`, this.store);
+        const value = getAt(this.doc, from);
+        this.remove(from);
+        return this.#add(segments, value, where);
+      }
+      case 'copy': {
+        const from = fromPointer(op.from, this.store);
+        if (!this.#exists(from)) throw missing(`${where} from ${op.from}`, this.store);
+        return this.#add(segments, structuredClone(getAt(this.doc, from)), where);
+      }
+      case 'test': {
+        const [result] = applyPatch(this.doc, [op]);
+        if (result) throw new StoreError('CONFLICT', `${where}: the test failed, the value there is different. Nothing was written.`, { store: this.store, key: joinKey(segments) });
+        return;
+      }
+      default:
+        throw new StoreError('INVALID_KEY', `patch op ${index}: unknown op "${String((op as { op: unknown }).op)}"; use add, remove, replace, move, copy or test.`, { store: this.store });
+    }
+  }
+
+  /** Puts the document back as it was before this draft. */
+  undo(): void {
+    for (let i = this.inverse.length - 1; i >= 0; i--) {
+      const [err] = applyPatch(this.doc, [this.inverse[i]]);
+      if (err) throw new Error(`internal: undo failed at ${this.inverse[i].path}: ${err.message}`);
+    }
+    this.ops.length = 0;
+    this.inverse.length = 0;
+    this.paths.length = 0;
+    this.byteDelta = 0;
+  }
+
+  #exists(segments: readonly string[]): boolean {
+    const parent = getAt(this.doc, segments.slice(0, -1));
+    const last = segments[segments.length - 1];
+    if (parent === null || typeof parent !== 'object') return false;
+    if (Array.isArray(parent)) return isIndex(last, parent.length - 1);
+    return Object.hasOwn(parent, last);
+  }
+
+  /** rfc6902 `add`: inserts into arrays (`-` appends), sets on objects. */
+  #add(segments: readonly string[], value: unknown, where: string): void {
+    const parent = getAt(this.doc, segments.slice(0, -1));
+    const last = segments[segments.length - 1];
+    if (parent === null || typeof parent !== 'object') throw missing(where, this.store);
+    if (Array.isArray(parent)) {
+      const index = last === '-' ? parent.length : isIndex(last, parent.length) ? Number(last) : -1;
+      if (index < 0) throw new StoreError('INVALID_KEY', `${where}: "${last}" is not an index of the array (0…${parent.length} or -).`, { store: this.store });
+      const path = toPointer([...segments.slice(0, -1), String(index)]);
+      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, [...segments.slice(0, -1), String(index)], size(value));
+      return;
+    }
+    this.#put(segments, value);
+  }
+
+  /** Sets an existing parent's child: `replace` if present (inverse: old value), else `add` (inverse: remove). */
+  #put(segments: readonly string[], value: unknown): void {
+    const parent = getAt(this.doc, segments.slice(0, -1)) as Record<string, unknown> | unknown[];
+    const last = segments[segments.length - 1];
+    const path = toPointer(segments);
+    if (Array.isArray(parent)) {
+      if (!isIndex(last, parent.length)) {
+        throw new StoreError('INVALID_KEY', `"${joinKey(segments)}": "${last}" is not an index of the array (0…${parent.length}).`, { store: this.store, key: joinKey(segments) });
+      }
+      if (Number(last) === parent.length) {
+        this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value));
+        return;
+      }
+    }
+    if (Object.hasOwn(parent, last)) {
+      const old = (parent as Record<string, unknown>)[last];
+      this.#apply({ op: 'replace', path, value }, { op: 'replace', path, value: old }, segments, size(value) - size(old));
+    } else {
+      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value) + last.length + 4);
+    }
+  }
+
+  #apply(op: Operation, inverse: Operation, segments: readonly string[], delta: number): void {
+    // The document gets its own copy of the value: the op stays as written for the journal and the broadcast,
+    // whatever later ops of the same group do to the document.
+    const applied = 'value' in op ? { ...op, value: structuredClone(op.value) } : op;
+    const [err] = applyPatch(this.doc, [applied]);
+    if (err) throw new StoreError('INVALID_KEY', `Cannot apply ${op.op} at ${op.path}: ${err.message}.`, { store: this.store, key: joinKey(segments) });
+    this.ops.push(op);
+    this.inverse.push(inverse);
+    this.paths.push([...segments]);
+    this.byteDelta += delta;
+  }
+}
+
+function childOf(node: unknown, segment: string, store: string, full: readonly string[]): unknown {
+  if (Array.isArray(node)) {
+    if (!isIndex(segment, node.length - 1)) {
+      throw new StoreError('INVALID_KEY', `"${joinKey(full)}": "${segment}" is not an index of the array at that path.`, { store, key: joinKey(full) });
+    }
+    return node[Number(segment)];
+  }
+  return Object.hasOwn(node as object, segment) ? (node as Record<string, unknown>)[segment] : undefined;
+}
+
+function isIndex(segment: string, max: number): boolean {
+  return /^(0|[1-9]\d*)$/.test(segment) && Number(segment) <= max;
+}
+
+function missing(where: string, store: string): StoreError {
+  return new StoreError('INVALID_KEY', `${where}: nothing exists at that path.`, { store });
+}
+
+/** Serialized size of a value (the quota is approximate: JSON text without indentation). */
+export function size(value: unknown): number {
+  return value === undefined ? 0 : JSON.stringify(value).length;
+}

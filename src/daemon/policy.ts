@@ -1,0 +1,170 @@
+import type { Operation } from 'rfc6902';
+import { StoreError } from '../protocol/errors.ts';
+import { fromPointer, joinKey, parseKey, toPointer } from '../protocol/keys.ts';
+import type { ClientPolicy, JsonObject } from '../protocol/types.ts';
+
+type Pattern = string[];
+
+function compile(patterns: unknown, what: string): Pattern[] {
+  if (patterns === undefined) return [];
+  if (!Array.isArray(patterns)) throw new StoreError('PERMISSION_DENIED', `policy: ${what} must be an array of key patterns.`);
+  return patterns.map((p) => (p === '*' ? ['*'] : parseKey(p)));
+}
+
+/** True if `pattern` matches `path` or an ancestor of it (a pattern covers everything below it). */
+function covers(pattern: Pattern, path: readonly string[]): boolean {
+  if (pattern.length > path.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (pattern[i] !== '*' && pattern[i] !== path[i]) return false;
+  return true;
+}
+
+/** True if some path matched by `pattern` lies strictly below `path`. */
+function reachesBelow(pattern: Pattern, path: readonly string[]): boolean {
+  if (pattern.length <= path.length) return false;
+  for (let i = 0; i < path.length; i++) if (pattern[i] !== '*' && pattern[i] !== path[i]) return false;
+  return true;
+}
+
+/** Removes every subtree of `value` (which sits at `at`) matched by one of `patterns`. Returns a copy. */
+function prune(value: unknown, at: readonly string[], patterns: Pattern[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const relevant = patterns.filter((p) => reachesBelow(p, at));
+  if (relevant.length === 0) return value;
+  const out: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
+  for (const [k, v] of Object.entries(value)) {
+    const childPath = [...at, k];
+    if (relevant.some((p) => covers(p, childPath))) continue;
+    (out as Record<string, unknown>)[k] = prune(v, childPath, relevant);
+  }
+  return out;
+}
+
+/** Keeps only the subtrees matched by `patterns` (read allow-list). */
+function keepOnly(value: unknown, at: readonly string[], patterns: Pattern[]): unknown {
+  if (patterns.some((p) => covers(p, at))) return value;
+  if (value === null || typeof value !== 'object') return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const childPath = [...at, k];
+    if (!patterns.some((p) => covers(p, childPath) || reachesBelow(p, childPath))) continue;
+    const kept = keepOnly(v, childPath, patterns);
+    if (kept !== undefined) out[k] = kept;
+  }
+  return out;
+}
+
+/**
+ * One client's permissions on one store: what it may see (read allow-list minus hidden keys, which never leave the
+ * daemon for it), what it may write, and whether admin operations are allowed.
+ */
+export class StoreAccess {
+  readonly #read: Pattern[] | undefined;
+  readonly #write: Pattern[] | undefined;
+  readonly #hidden: Pattern[];
+
+  constructor(readonly store: string, readonly allowed: boolean, rules: { read?: unknown; write?: unknown; hidden?: unknown } | undefined,
+    extraHidden: string[], readonly admin: boolean) {
+    this.#read = rules?.read === undefined ? undefined : compile(rules.read, 'read');
+    this.#write = rules?.write === undefined ? undefined : compile(rules.write, 'write');
+    const explicitRead = this.#read ?? [];
+    // Encrypted keys are hidden unless the read list names them (or something below them) explicitly.
+    const extra = extraHidden.map((p) => p.split('.')).filter((h) => !explicitRead.some((r) => r[0] !== '*' && covers(r, h)));
+    this.#hidden = [...compile(rules?.hidden, 'hidden'), ...extra];
+  }
+
+  get filtersReads(): boolean {
+    return this.#read !== undefined || this.#hidden.length > 0;
+  }
+
+  /** The document as this client may see it. */
+  filterDoc(doc: JsonObject): JsonObject {
+    if (!this.filtersReads) return doc;
+    let out: unknown = doc;
+    if (this.#read) out = keepOnly(out, [], this.#read) ?? {};
+    return prune(out, [], this.#hidden) as JsonObject;
+  }
+
+  /** The ops of a change as this client may see them (ops on hidden paths dropped, values pruned). */
+  filterOps(ops: Operation[]): Operation[] {
+    if (!this.filtersReads) return ops;
+    const out: Operation[] = [];
+    for (const op of ops) {
+      const path = fromPointer(op.path);
+      if (this.#hidden.some((h) => covers(h, path))) continue;
+      if (this.#read && !this.#read.some((r) => covers(r, path) || reachesBelow(r, path))) continue;
+      if ('value' in op) {
+        let value: unknown = op.value;
+        if (this.#read && !this.#read.some((r) => covers(r, path))) value = keepOnly(value, path, this.#read);
+        value = prune(value, path, this.#hidden);
+        out.push({ ...op, value } as Operation);
+      } else out.push(op);
+    }
+    return out;
+  }
+
+  /** True if the client may see something at or below `path`. */
+  canSee(path: readonly string[]): boolean {
+    if (this.#hidden.some((h) => covers(h, path))) return false;
+    return !this.#read || this.#read.some((r) => covers(r, path) || reachesBelow(r, path));
+  }
+
+  /** Throws PERMISSION_DENIED unless every changed path is writable. */
+  checkWrite(paths: readonly (readonly string[])[]): void {
+    for (const path of paths) {
+      const hidden = this.#hidden.some((h) => covers(h, path) || reachesBelow(h, path));
+      const writable = this.#write === undefined ? true : this.#write.some((w) => covers(w, path));
+      if (hidden || !writable) {
+        throw new StoreError('PERMISSION_DENIED', `This client may not write "${joinKey(path)}" in store "${this.store}"; grant it in the client's policy.`, { store: this.store, key: joinKey(path) });
+      }
+    }
+  }
+
+  checkAdmin(operation: string): void {
+    if (!this.admin) {
+      throw new StoreError('PERMISSION_DENIED', `${operation} is an admin operation; give this client a policy with admin: true (main has it by default).`, { store: this.store });
+    }
+  }
+}
+
+/** A client's policy, checked once when the client is attached. */
+export class Policy {
+  readonly #policy: ClientPolicy;
+  readonly #tokens: { level: number; last: number } = { level: 0, last: 0 };
+  readonly #rate: number | undefined;
+
+  constructor(policy: ClientPolicy | undefined, readonly trusted: boolean) {
+    if (policy !== undefined && (policy === null || typeof policy !== 'object')) throw new StoreError('PERMISSION_DENIED', 'A client policy must be an object.');
+    this.#policy = policy ?? {};
+    const stores = this.#policy.stores;
+    if (stores !== undefined && stores !== '*' && (typeof stores !== 'object' || stores === null)) {
+      throw new StoreError('PERMISSION_DENIED', 'policy.stores must be "*" or an object of store names.');
+    }
+    const rate = this.#policy.maxWritesPerSecond;
+    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0))) throw new StoreError('RATE_LIMITED', 'policy.maxWritesPerSecond must be a positive number.');
+    this.#rate = rate;
+    this.#tokens.level = rate ?? 0;
+  }
+
+  /** The access rules for one store (encrypted keys hidden from untrusted clients). */
+  access(store: string, encryptedKeys: string[]): StoreAccess {
+    const stores = this.#policy.stores ?? '*';
+    const allowed = stores === '*' || Object.hasOwn(stores, store);
+    const rules = stores === '*' ? undefined : stores[store];
+    const admin = this.#policy.admin ?? this.trusted;
+    return new StoreAccess(store, allowed, rules, this.trusted ? [] : encryptedKeys, admin);
+  }
+
+  /** Token bucket: throws RATE_LIMITED past maxWritesPerSecond (burst of one second's worth). */
+  takeWriteToken(store: string): void {
+    if (this.#rate === undefined) return;
+    const now = performance.now();
+    this.#tokens.level = Math.min(this.#rate, this.#tokens.level + ((now - this.#tokens.last) / 1000) * this.#rate);
+    this.#tokens.last = now;
+    if (this.#tokens.level < 1) {
+      throw new StoreError('RATE_LIMITED', `This client is limited to ${this.#rate} writes per second; batch changes with set(object) or patch().`, { store });
+    }
+    this.#tokens.level -= 1;
+  }
+}
+
+export { toPointer };

@@ -1,0 +1,162 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { StoreError } from '../protocol/errors.ts';
+import { toPointer } from '../protocol/keys.ts';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => void;
+
+type Schema = Record<string, unknown>;
+
+/**
+ * Keywords a schema node may carry for us to validate a change below it by validating only the changed child
+ * plus the node's own shape. Any other keyword (allOf, if/then, dependentRequired, $ref, …) can relate siblings,
+ * so such a node is validated whole.
+ */
+const OBJECT_KEYWORDS = new Set(['type', 'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties',
+  'title', 'description', 'default', 'examples', '$comment', '$schema', '$id', 'definitions', '$defs', 'deprecated', 'readOnly', 'writeOnly']);
+const ARRAY_KEYWORDS = new Set(['type', 'items', 'minItems', 'maxItems', 'title', 'description', 'default', 'examples', '$comment',
+  'deprecated', 'readOnly', 'writeOnly']);
+
+export interface ValidationIssue {
+  instancePath: string;
+  message: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * Validates a document against the store's JSON Schema after a write, at a cost that follows the size of the change:
+ * for each changed path it walks down the schema while each node is a plain `properties`/`items` node, checks
+ * each node's shape (its keys or length; children are `true`), and validates the deepest reached value with the
+ * compiled subschema. The root schema is registered once so `$ref`s inside subschemas still resolve.
+ */
+export class DocumentValidator {
+  readonly #ajv: Ajv;
+  readonly #root: Schema;
+  readonly #full: ValidateFunction;
+  readonly #byPointer = new Map<string, ValidateFunction>();
+  readonly #shapeByPointer = new Map<string, ValidateFunction | null>();
+
+  constructor(schema: object) {
+    this.#root = schema as Schema;
+    const is2020 = typeof this.#root.$schema === 'string' && this.#root.$schema.includes('2020-12');
+    const options = { allErrors: true, strict: false } as const;
+    this.#ajv = (is2020 ? new Ajv2020(options) : new Ajv(options)) as Ajv;
+    addFormats(this.#ajv);
+    const { $id: _id, ...rest } = this.#root;
+    this.#ajv.addSchema({ ...rest, $id: 'esd-root' }, 'esd-root');
+    this.#full = this.#ajv.getSchema('esd-root')!;
+  }
+
+  /** Validates the whole document (open, import, external edits). */
+  validateAll(doc: unknown): ValidationIssue[] {
+    return this.#full(doc) ? [] : toIssues(this.#full.errors, '');
+  }
+
+  /** Validates `doc` after a change at the given paths (segments); only what the change can affect is checked. */
+  validateChanged(doc: unknown, changedPaths: readonly (readonly string[])[]): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const done = new Set<string>();
+    for (const path of changedPaths) {
+      let schema: Schema | boolean = this.#root;
+      let schemaPointer = '';
+      let value: unknown = doc;
+      let depth = 0;
+      for (;;) {
+        const instancePointer = toPointer(path.slice(0, depth));
+        const key = `${schemaPointer}|${instancePointer}`;
+        if (done.has(key)) break;
+        const step: { schema: Schema | true; pointer: string; value: unknown } | null = depth < path.length ? this.#descend(schema, schemaPointer, value, path[depth]) : null;
+        if (!step) {
+          // Validate the whole subtree here: the change lies at or below it, and the schema cannot be split further.
+          done.add(key);
+          if (value !== undefined) {
+            const validate = this.#compileAt(schemaPointer);
+            if (!validate(value)) issues.push(...toIssues(validate.errors, instancePointer));
+          }
+          break;
+        }
+        // The node's own shape (keys, length), with children stubbed to `true`.
+        const shape = this.#shapeAt(schemaPointer, schema as Schema);
+        if (shape && !shape(value)) issues.push(...toIssues(shape.errors, instancePointer));
+        if (step.schema === true) break;
+        schema = step.schema;
+        schemaPointer = step.pointer;
+        value = step.value;
+        depth++;
+        if (value === undefined) {
+          // The child was removed; the parent's shape check above covered `required`.
+          break;
+        }
+      }
+    }
+    return issues;
+  }
+
+  #descend(schema: Schema | boolean, pointer: string, value: unknown, segment: string):
+    { schema: Schema | true; pointer: string; value: unknown } | null {
+    if (typeof schema !== 'object' || value === null || typeof value !== 'object') return null;
+    if (Array.isArray(value)) {
+      if (!Object.keys(schema).every((k) => ARRAY_KEYWORDS.has(k))) return null;
+      const items = schema.items;
+      if (items === undefined || items === true) return { schema: true, pointer, value: undefined };
+      if (typeof items !== 'object' || Array.isArray(items)) return null;
+      return { schema: items as Schema, pointer: `${pointer}/items`, value: (value as unknown[])[Number(segment)] };
+    }
+    if (!Object.keys(schema).every((k) => OBJECT_KEYWORDS.has(k))) return null;
+    const props = (schema.properties ?? {}) as Record<string, Schema | boolean>;
+    const child = Object.hasOwn(props, segment) ? props[segment] : (schema.additionalProperties ?? true);
+    const childValue = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined;
+    if (child === true) return { schema: true, pointer, value: childValue };
+    if (child === false) return null;
+    const childPointer = Object.hasOwn(props, segment)
+      ? `${pointer}/properties/${escapeSegment(segment)}`
+      : `${pointer}/additionalProperties`;
+    return { schema: child as Schema, pointer: childPointer, value: childValue };
+  }
+
+  #compileAt(schemaPointer: string): ValidateFunction {
+    let fn = this.#byPointer.get(schemaPointer);
+    if (!fn) {
+      fn = schemaPointer === '' ? this.#full : this.#ajv.compile({ $ref: `esd-root#${schemaPointer}` });
+      this.#byPointer.set(schemaPointer, fn);
+    }
+    return fn;
+  }
+
+  #shapeAt(schemaPointer: string, schema: Schema): ValidateFunction | null {
+    if (this.#shapeByPointer.has(schemaPointer)) return this.#shapeByPointer.get(schemaPointer)!;
+    const { properties, items, additionalProperties, definitions: _d, $defs: _dd, $id: _id, $schema: _s, ...own } = schema;
+    const shape: Schema = { ...own };
+    if (properties) shape.properties = Object.fromEntries(Object.keys(properties).map((k) => [k, true]));
+    if (additionalProperties === false) shape.additionalProperties = false;
+    const hasConstraint = Object.keys(shape).some((k) => !['title', 'description', 'default', 'examples', '$comment', 'properties', 'deprecated', 'readOnly', 'writeOnly'].includes(k));
+    const fn = hasConstraint ? this.#ajv.compile(shape) : null;
+    void items;
+    this.#shapeByPointer.set(schemaPointer, fn);
+    return fn;
+  }
+}
+
+function escapeSegment(s: string): string {
+  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function toIssues(errors: ErrorObject[] | null | undefined, prefix: string): ValidationIssue[] {
+  return (errors ?? []).map((e) => ({
+    instancePath: prefix + e.instancePath,
+    message: e.message ?? 'is invalid',
+    keyword: e.keyword,
+    params: e.params as Record<string, unknown>,
+  }));
+}
+
+/** The StoreError for a failed validation, carrying ajv's errors. */
+export function validationError(store: string, issues: ValidationIssue[]): StoreError {
+  const summary = issues.slice(0, 3).map((i) => `${i.instancePath || '(root)'} ${i.message}`).join('; ');
+  return new StoreError('VALIDATION_FAILED', `The write does not match the store's schema: ${summary}. Nothing was written.`, {
+    store, key: issues[0]?.instancePath, details: { errors: issues },
+  });
+}

@@ -1,0 +1,29 @@
+import type { SerializedStoreError } from './errors.ts';
+import type { ClientPolicy, StoreDefinition } from './types.ts';
+
+/** Messages main sends the daemon over its host channel (utility process parentPort / worker parentPort). */
+export type ControlToDaemon =
+  | {
+    t: 'init';
+    protocol: number;
+    daemonId: string;
+    /** The daemon this one replaces after a crash: its locks may be taken over at once. */
+    previousDaemonId?: string;
+    cwd: string;
+    /** Plain definitions, or the path of a module whose defineStore exports are the stores (migrations are functions). */
+    stores: StoreDefinition[] | string;
+    encryptionKey?: Uint8Array;
+    /** Engine tuning for tests and benchmarks. */
+    tuning?: { checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number };
+  }
+  /** A new client; its port travels in the transfer list. */
+  | { t: 'connect'; clientId: string; policy?: ClientPolicy; trusted: boolean }
+  | { t: 'close' };
+
+/** Messages the daemon sends main. */
+export type ControlFromDaemon =
+  | { t: 'ready'; stores: string[]; failed: Record<string, SerializedStoreError> }
+  | { t: 'init-failed'; error: SerializedStoreError }
+  | { t: 'closed' }
+  | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { t: 'external-change-rejected'; store: string; keptAs: string; error: SerializedStoreError };

@@ -1,0 +1,161 @@
+import type { Endpoint } from 'comlink';
+import type { DaemonEvent, WireMessage } from './messages.ts';
+
+/**
+ * The least a port must do, whatever its kind (Node `MessagePort`, Electron `MessagePortMain`, DOM `MessagePort`).
+ * Adapters below map each kind onto it; nothing else in the library touches a port directly.
+ */
+export interface PortLike {
+  post(message: unknown, transfer?: unknown[]): void;
+  /** Subscribes to incoming messages (data only; ports that come with them are passed as the second argument). */
+  onMessage(listener: (data: unknown, ports: readonly unknown[]) => void): void;
+  /** Called once when the peer goes away or the port is closed, where the port kind reports it. */
+  onClose(listener: () => void): void;
+  start(): void;
+  close(): void;
+}
+
+interface NodeStylePort {
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  start(): void;
+  close(): void;
+}
+
+interface ElectronStylePort {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  on(event: 'message', listener: (event: { data: unknown; ports: unknown[] }) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  start(): void;
+  close(): void;
+}
+
+interface DomStylePort {
+  postMessage(message: unknown, transfer: unknown[]): void;
+  addEventListener(type: string, listener: (event: { data?: unknown; ports?: readonly unknown[] }) => void): void;
+  start(): void;
+  close(): void;
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+}
+
+/** Adapts a Node `worker_threads` MessagePort. */
+export function nodePort(port: NodeStylePort): PortLike {
+  const closers: Array<() => void> = [];
+  const fire = once(() => closers.forEach((c) => c()));
+  port.on('close', fire);
+  return {
+    post: (message, transfer) => (transfer && transfer.length > 0 ? port.postMessage(message, transfer) : port.postMessage(message)),
+    onMessage: (listener) => void port.on('message', (data) => listener(data, [])),
+    onClose: (listener) => void closers.push(listener),
+    start: () => port.start(),
+    close: () => {
+      port.close();
+      fire();
+    },
+  };
+}
+
+/**
+ * Adapts an Electron `MessagePortMain`: messages arrive as `{data, ports}`, nothing flows before `start()`,
+ * and `postMessage(msg, undefined)` throws, so the transfer argument is passed only when there is one.
+ */
+export function electronPort(port: ElectronStylePort): PortLike {
+  const closers: Array<() => void> = [];
+  const fire = once(() => closers.forEach((c) => c()));
+  port.on('close', fire);
+  return {
+    post: (message, transfer) => (transfer && transfer.length > 0 ? port.postMessage(message, transfer) : port.postMessage(message)),
+    onMessage: (listener) => void port.on('message', (event) => listener(event.data, event.ports ?? [])),
+    onClose: (listener) => void closers.push(listener),
+    start: () => port.start(),
+    close: () => {
+      port.close();
+      fire();
+    },
+  };
+}
+
+/** Adapts a DOM `MessagePort` (a page or a preload). Chromium fires `close` on the survivor when the peer goes. */
+export function domPort(port: DomStylePort): PortLike {
+  const closers: Array<() => void> = [];
+  const fire = once(() => closers.forEach((c) => c()));
+  port.addEventListener('close', fire);
+  return {
+    post: (message, transfer) => port.postMessage(message, transfer ?? []),
+    onMessage: (listener) => port.addEventListener('message', (event) => listener(event.data, event.ports ?? [])),
+    onClose: (listener) => void closers.push(listener),
+    start: () => port.start(),
+    close: () => {
+      port.close();
+      fire();
+    },
+  };
+}
+
+/** Picks the adapter for whatever port it is given. */
+export function adaptPort(port: unknown): PortLike {
+  const p = port as Record<string, unknown>;
+  if (p && typeof p.post === 'function' && typeof p.onMessage === 'function') return port as PortLike;
+  if (p && typeof p.on === 'function' && typeof p.addEventListener !== 'function') return electronPort(port as ElectronStylePort);
+  if (p && typeof p.on === 'function') return nodePort(port as NodeStylePort);
+  if (p && typeof p.addEventListener === 'function') return domPort(port as DomStylePort);
+  throw new TypeError('Expected a MessagePort (Node, DOM) or an Electron MessagePortMain.');
+}
+
+/** A port split into a comlink endpoint (rpc channel) and a stream of daemon events (evt channel). */
+export interface MuxedPort {
+  endpoint: Endpoint;
+  sendEvent(event: DaemonEvent): void;
+  onEvent(listener: (event: DaemonEvent) => void): void;
+  port: PortLike;
+}
+
+type Listener = (event: { data: unknown }) => void;
+
+/** Wraps a port so comlink and our pushed events share it without seeing each other's messages. */
+export function muxPort(port: PortLike): MuxedPort {
+  const rpcListeners = new Set<Listener>();
+  const eventListeners = new Set<(event: DaemonEvent) => void>();
+  let started = false;
+  port.onMessage((data) => {
+    const wire = data as WireMessage | null;
+    if (!wire || typeof wire !== 'object') return;
+    if (wire.ch === 'rpc') for (const l of rpcListeners) l({ data: wire.m });
+    else if (wire.ch === 'evt') for (const l of eventListeners) l(wire.e);
+  });
+  const start = () => {
+    if (!started) {
+      started = true;
+      port.start();
+    }
+  };
+  const endpoint: Endpoint = {
+    postMessage: (message: unknown, transfer?: Transferable[]) => port.post({ ch: 'rpc', m: message } satisfies WireMessage, transfer as unknown[] | undefined),
+    addEventListener: (_type: string, listener: EventListenerOrEventListenerObject) => {
+      rpcListeners.add(typeof listener === 'function' ? (listener as unknown as Listener) : (e) => listener.handleEvent(e as unknown as Event));
+    },
+    removeEventListener: (_type: string, listener: EventListenerOrEventListenerObject) => {
+      rpcListeners.delete(listener as unknown as Listener);
+    },
+    start,
+  };
+  return {
+    endpoint,
+    port,
+    sendEvent: (event) => port.post({ ch: 'evt', e: event } satisfies WireMessage),
+    onEvent: (listener) => {
+      eventListeners.add(listener);
+      start();
+    },
+  };
+}

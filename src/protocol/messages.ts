@@ -1,0 +1,63 @@
+import type { SerializedStoreError } from './errors.ts';
+import type { BackupInfo, ChangeSource, HistoryEntry, JsonObject, Operation, StoreInfo } from './types.ts';
+
+/** Bumped on any incompatible change of the messages below; checked by `hello`. */
+export const PROTOCOL_VERSION = 1;
+
+/** A reply: comlink would turn a thrown StoreError into a plain Error and drop its code, so errors travel as data. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedStoreError };
+
+/** A write, as the client sends it. Every field is checked again in the daemon. */
+export type WriteRequest =
+  | { kind: 'set'; key: string; value: unknown; ifRev?: number }
+  | { kind: 'setMany'; values: Record<string, unknown>; ifRev?: number }
+  | { kind: 'delete'; key: string; ifRev?: number }
+  | { kind: 'reset'; keys: string[]; ifRev?: number }
+  | { kind: 'clear'; ifRev?: number }
+  | { kind: 'patch'; ops: Operation[]; ifRev?: number };
+
+/** A store's document at a rev, filtered for the client. */
+export interface Snapshot {
+  rev: number;
+  doc: JsonObject;
+}
+
+export interface HistoryQuery {
+  sinceRev?: number;
+  key?: string;
+  limit?: number;
+}
+
+/** The request/reply API one connection exposes through comlink. Method names are the allow-list. */
+export interface DaemonApi {
+  hello(protocol: number): Promise<Result<{ protocol: number; clientId: string; stores: string[] }>>;
+  subscribe(store: string): Promise<Result<Snapshot>>;
+  unsubscribe(store: string): Promise<Result<null>>;
+  snapshot(store: string): Promise<Result<Snapshot>>;
+  write(store: string, request: WriteRequest): Promise<Result<{ rev: number }>>;
+  history(store: string, query: HistoryQuery): Promise<Result<HistoryEntry[]>>;
+  rollback(store: string, to: { rev: number } | { time: string | number }): Promise<Result<{ rev: number }>>;
+  backupsList(store: string): Promise<Result<BackupInfo[]>>;
+  backupsCreate(store: string, reason: string): Promise<Result<BackupInfo>>;
+  backupsRestore(store: string, id: string): Promise<Result<{ rev: number }>>;
+  backupsVerify(store: string, id: string): Promise<Result<{ ok: boolean; problems: string[] }>>;
+  exportStore(store: string): Promise<Result<string>>;
+  importStore(store: string, json: string): Promise<Result<{ rev: number }>>;
+  info(store: string): Promise<Result<StoreInfo>>;
+}
+
+export const DAEMON_METHODS: ReadonlySet<string> = new Set<keyof DaemonApi>([
+  'hello', 'subscribe', 'unsubscribe', 'snapshot', 'write', 'history', 'rollback', 'backupsList', 'backupsCreate',
+  'backupsRestore', 'backupsVerify', 'exportStore', 'importStore', 'info',
+]);
+
+/** Pushed by the daemon as plain tagged messages (comlink callbacks cannot cross MessagePortMain). */
+export type DaemonEvent =
+  | { t: 'change'; store: string; rev: number; ops: Operation[]; source: ChangeSource }
+  /** The client must refetch the store (e.g. its permissions changed); carries the current rev. */
+  | { t: 'resync'; store: string; rev: number }
+  /** The daemon is shutting down: pending and later requests fail with CLOSED. */
+  | { t: 'closing' };
+
+/** What travels on a client port: comlink traffic and events, tagged so neither sees the other's messages. */
+export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEvent };

@@ -1,0 +1,154 @@
+import type { Operation } from 'rfc6902';
+export type { Operation } from 'rfc6902';
+
+/** A JSON value as stored. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object document. */
+export type JsonObject = { [key: string]: JsonValue };
+
+type Prev = [never, 0, 1, 2, 3, 4, 5, 6];
+type KeyOf<T> = Extract<keyof T, string>;
+
+/** Every dot path into `T` (to depth 6), e.g. `'window' | 'window.width'`. Arrays take numeric segments. */
+export type KeyPath<T, D extends number = 6> = [D] extends [never]
+  ? never
+  : T extends readonly (infer E)[]
+    ? `${number}` | `${number}.${KeyPath<E, Prev[D]>}`
+    : T extends object
+      ? { [K in KeyOf<T>]: K | (NonNullable<T[K]> extends object ? `${K}.${KeyPath<NonNullable<T[K]>, Prev[D]>}` : never) }[KeyOf<T>]
+      : never;
+
+/** The type of the value at dot path `P` in `T`. */
+export type KeyValue<T, P extends string> = P extends `${infer H}.${infer R}`
+  ? T extends readonly (infer E)[]
+    ? KeyValue<E, R>
+    : H extends keyof T ? KeyValue<NonNullable<T[H]>, R> : unknown
+  : T extends readonly (infer E)[]
+    ? E
+    : P extends keyof T ? T[P] : unknown;
+
+/** A migration step, as in electron-store/conf: `store` reads and writes the document being migrated. */
+export type Migration = (store: MigrationStore) => void;
+
+/** The store handed to a migration (the subset of electron-store's API that migrations use). */
+export interface MigrationStore {
+  get(key: string, defaultValue?: unknown): unknown;
+  set(key: string | Record<string, unknown>, value?: unknown): void;
+  has(key: string): boolean;
+  delete(key: string): void;
+  readonly store: Record<string, unknown>;
+}
+
+/** One store, defined once and shared by main, daemon and renderer. */
+export interface StoreDefinition<T = Record<string, unknown>> {
+  /** File name without extension: `<cwd>/<name>.json`. Letters, digits, `-`, `_`, `.`. */
+  name: string;
+  /** JSON Schema (draft 2020-12 or 07 keywords) for the whole document. */
+  schema?: object;
+  defaults?: Partial<T>;
+  /** Data version (semver) that drives `migrations`. */
+  version?: string;
+  migrations?: Record<string, Migration>;
+  /** Dot-path patterns (`*` = one segment) encrypted at rest and hidden from windows by default. */
+  encryptedKeys?: string[];
+  history?: { maxEntries?: number; maxBytes?: number };
+  backups?: { max?: number; intervalMs?: number };
+  /** strict (default): writes resolve after fdatasync; relaxed: after memory, flushed within 100 ms. */
+  durability?: 'strict' | 'relaxed';
+  /** Watch `<name>.json` for hand edits (default true). */
+  watch?: boolean;
+  /** Quota on the serialized document, in bytes. */
+  maxBytes?: number;
+}
+
+/** Per-client permissions. Patterns are dot paths where `*` matches one segment and a pattern covers what lies below it. */
+export interface ClientPolicy {
+  stores?: '*' | Record<string, { read?: string[]; write?: string[]; hidden?: string[] }>;
+  /** backups.restore, rollback, import, clear (default: main yes, windows no). */
+  admin?: boolean;
+  maxWritesPerSecond?: number;
+}
+
+/** Who made a change: a client id, `external` (hand edit), `rollback`, `restore`, `migration`. */
+export type ChangeSource = string;
+
+/** One committed write as seen by clients. */
+export interface ChangeInfo {
+  rev: number;
+  ops: Operation[];
+  source: ChangeSource;
+}
+
+/** One history record (a journal record). */
+export interface HistoryEntry {
+  rev: number;
+  time: number;
+  source: ChangeSource;
+  ops: Operation[];
+  inverse: Operation[];
+}
+
+/** A backup's metadata. */
+export interface BackupInfo {
+  id: string;
+  time: number;
+  reason: string;
+  rev: number;
+  sha256: string;
+  bytes: number;
+}
+
+/** What `info()` reports. */
+export interface StoreInfo {
+  name: string;
+  path: string;
+  rev: number;
+  checkpointRev: number;
+  bytes: number;
+  keys: number;
+  journal: { segments: number; records: number; bytes: number };
+  backups: number;
+  durability: 'strict' | 'relaxed';
+  /** What happened at open: replayed records, recovery source, evidence files kept aside. */
+  recovery: { replayed: number; source: 'checkpoint' | 'backup' | 'defaults' | 'new'; problems: string[]; keptAside: string[] };
+  counters: { writes: number; rejected: number; groups: number; fsyncs: number; checkpoints: number };
+  latencyMs: { commitP50: number; commitP99: number };
+}
+
+/** Options of a write. */
+export interface WriteOptions {
+  /** Compare-and-set: the write fails with CONFLICT unless the store is still at this rev. */
+  ifRev?: number;
+}
+
+/** The client API, identical in main and in windows. */
+export interface StoreClient<T extends object = Record<string, unknown>> {
+  readonly name: string;
+  readonly rev: number;
+  /** A copy of the whole document, from the local cache. */
+  readonly store: T;
+  get<P extends KeyPath<T>>(key: P): KeyValue<T, P> | undefined;
+  get<P extends KeyPath<T>>(key: P, defaultValue: NonNullable<KeyValue<T, P>>): NonNullable<KeyValue<T, P>>;
+  has(key: KeyPath<T>): boolean;
+  set<P extends KeyPath<T>>(key: P, value: KeyValue<T, P>, options?: WriteOptions): Promise<{ rev: number }>;
+  set(values: Partial<T>, options?: WriteOptions): Promise<{ rev: number }>;
+  delete(key: KeyPath<T>, options?: WriteOptions): Promise<{ rev: number }>;
+  reset(...keys: KeyPath<T>[]): Promise<{ rev: number }>;
+  clear(options?: WriteOptions): Promise<{ rev: number }>;
+  patch(ops: Operation[], options?: WriteOptions): Promise<{ rev: number }>;
+  onDidChange<P extends KeyPath<T>>(key: P, callback: (newValue: KeyValue<T, P> | undefined, oldValue: KeyValue<T, P> | undefined) => void): () => void;
+  onDidAnyChange(callback: (newDoc: T, oldDoc: T, change: ChangeInfo) => void): () => void;
+  history(query?: { sinceRev?: number; key?: KeyPath<T>; limit?: number }): Promise<HistoryEntry[]>;
+  rollback(to: { rev: number } | { time: string | number }): Promise<{ rev: number }>;
+  readonly backups: {
+    list(): Promise<BackupInfo[]>;
+    create(reason?: string): Promise<BackupInfo>;
+    restore(id: string): Promise<{ rev: number }>;
+    verify(id: string): Promise<{ ok: boolean; problems: string[] }>;
+  };
+  export(): Promise<string>;
+  import(json: string): Promise<{ rev: number }>;
+  info(): Promise<StoreInfo>;
+  /** Stops listening; the connection stays open for other stores. */
+  close(): void;
+}
