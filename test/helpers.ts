@@ -67,3 +67,9 @@ export async function rejectsWith(promise: Promise<unknown>, code: string): Prom
   }
   throw new Error(`expected rejection with ${code}, but it resolved`);
 }
+
+/** Resolves once `client` has applied rev `rev` (waits on its change events, with a timeout). */
+export function untilRev(client: { rev: number; onDidAnyChange(cb: () => void): () => void }, rev: number, ms = 10_000): Promise<void> {
+  if (client.rev >= rev) return Promise.resolve();
+  return waitFor<void>((done) => client.onDidAnyChange(() => client.rev >= rev && done()), `client to reach rev ${rev}`, ms);
+}
