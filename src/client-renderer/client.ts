@@ -2,7 +2,7 @@ import { applyPatch, type Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
 import { fromPointer, getAt, parseKey } from '../protocol/keys.ts';
 import type { DaemonEvent, Snapshot, WriteRequest } from '../protocol/messages.ts';
-import type { BackupInfo, ChangeInfo, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
+import type { BackupInfo, ChangeInfo, KeyValues, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
 import { checkJsonValue } from '../protocol/values.ts';
 import type { ClientConnection } from './connection.ts';
 
@@ -171,7 +171,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     return getAt(this.#doc, segmentsOf(key, this.name)) !== undefined;
   }
 
-  set(keyOrValues: string | Partial<T>, valueOrOptions?: unknown, maybeOptions?: WriteOptions): Promise<{ rev: number }> {
+  set(keyOrValues: string | KeyValues<T>, valueOrOptions?: unknown, maybeOptions?: WriteOptions): Promise<{ rev: number }> {
     try {
       if (typeof keyOrValues === 'string') {
         segmentsOf(keyOrValues, this.name);

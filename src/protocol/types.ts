@@ -27,6 +27,9 @@ export type KeyValue<T, P extends string> = P extends `${infer H}.${infer R}`
     ? E
     : P extends keyof T ? T[P] : unknown;
 
+/** An object of dot paths and their values, for `set(object)` (electron-store accepts dot paths as keys). */
+export type KeyValues<T> = { [P in KeyPath<T>]?: KeyValue<T, P> };
+
 /** A migration step, as in electron-store/conf: `store` reads and writes the document being migrated. */
 export type Migration = (store: MigrationStore) => void;
 
@@ -131,7 +134,7 @@ export interface StoreClient<T extends object = Record<string, unknown>> {
   get<P extends KeyPath<T>>(key: P, defaultValue: NonNullable<KeyValue<T, P>>): NonNullable<KeyValue<T, P>>;
   has(key: KeyPath<T>): boolean;
   set<P extends KeyPath<T>>(key: P, value: KeyValue<T, P>, options?: WriteOptions): Promise<{ rev: number }>;
-  set(values: Partial<T>, options?: WriteOptions): Promise<{ rev: number }>;
+  set(values: KeyValues<T>, options?: WriteOptions): Promise<{ rev: number }>;
   delete(key: KeyPath<T>, options?: WriteOptions): Promise<{ rev: number }>;
   reset(...keys: KeyPath<T>[]): Promise<{ rev: number }>;
   clear(options?: WriteOptions): Promise<{ rev: number }>;
