@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connectStore } from '../src/client-renderer/index.ts';
+import { defineStore } from '../src/index.ts';
+import { type Settings, rejectsWith, settingsDef, startDaemon, tmpDir, untilRev } from './helpers.ts';
+
+interface Secrets {
+  ai?: { apiKey?: string; model?: string };
+  theme?: string;
+  big?: string;
+}
+
+test('PERMISSION_DENIED, RATE_LIMITED and hidden keys through a client policy, end to end', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [settingsDef(), defineStore<Secrets>({ name: 'app', encryptedKeys: ['ai.apiKey'] })] });
+  const main = await daemon.store<Secrets>('app');
+  await main.set('ai', { apiKey: 'sk-secret', model: 'small' });
+  const window = await connectStore<Secrets>('app', {
+    port: daemon.createPort({ stores: { app: { write: ['theme'] } }, maxWritesPerSecond: 5 }),
+  });
+  // Encrypted keys are hidden from untrusted clients: snapshot, events, history, export.
+  assert.deepEqual(window.store, { ai: { model: 'small' } });
+  await main.set('ai.apiKey', 'sk-rotated');
+  await main.set('ai.model', 'large');
+  await untilRev(window, main.rev);
+  assert.equal(window.get('ai.apiKey'), undefined);
+  assert.equal(window.get('ai.model'), 'large');
+  assert.ok(!JSON.stringify(await window.history()).includes('sk-'));
+  assert.ok(!(await window.export()).includes('sk-'));
+
+  const rev = main.rev;
+  await rejectsWith(window.set('ai.model', 'x'), 'PERMISSION_DENIED');
+  await rejectsWith(window.set('ai.apiKey', 'x'), 'PERMISSION_DENIED');
+  await rejectsWith(window.clear(), 'PERMISSION_DENIED');
+  await rejectsWith(window.rollback({ rev: 0 }), 'PERMISSION_DENIED');
+  await rejectsWith(window.import('{}'), 'PERMISSION_DENIED');
+  await rejectsWith(connectStore<Settings>('settings', { port: daemon.createPort({ stores: { app: {} } }) }), 'PERMISSION_DENIED');
+  assert.equal(main.rev, rev);
+
+  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => window.set('theme', `t${i}`)));
+  const limited = results.filter((r) => r.status === 'rejected');
+  assert.ok(limited.length >= 10, `limited ${limited.length}`);
+  for (const r of limited) assert.equal(((r as PromiseRejectedResult).reason as { code: string }).code, 'RATE_LIMITED');
+});
+
+test('QUOTA_EXCEEDED: a write that would grow the store past maxBytes changes nothing', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [defineStore<Secrets>({ name: 'small', maxBytes: 2000 })] });
+  const store = await daemon.store<Secrets>('small');
+  await store.set('big', 'x'.repeat(1000));
+  const rev = store.rev;
+  const e = await rejectsWith(store.set('theme', 'y'.repeat(1500)), 'QUOTA_EXCEEDED');
+  assert.match(e.message, /maxBytes/);
+  assert.equal(store.rev, rev);
+  assert.equal(store.get('theme'), undefined);
+  // Shrinking is always allowed.
+  await store.set('big', 'small');
+  await store.set('theme', 'y'.repeat(1500));
+});
