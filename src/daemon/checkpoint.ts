@@ -42,6 +42,11 @@ export class CheckpointFile {
   readonly path: string;
   readonly #opts: CheckpointFileOptions;
   #conf: Conf<Record<string, unknown>> | undefined;
+  /**
+   * The exact text of the file as we last read or wrote it: the watcher ignores events whose content equals it
+   * (our own checkpoints) and diffs hand edits against it (three-way: the base is the checkpoint, not memory).
+   */
+  lastText: string | undefined;
 
   constructor(opts: CheckpointFileOptions) {
     this.#opts = opts;
@@ -52,7 +57,10 @@ export class CheckpointFile {
     // electron-store takes `name`, conf takes `configName`; passing both is harmless to each.
     return {
       cwd: this.#opts.cwd, name: this.#opts.name, configName: this.#opts.name, clearInvalidConfig: false,
-      watch: false, accessPropertiesByDotNotation: true, ...extra,
+      watch: false, accessPropertiesByDotNotation: true,
+      // conf's own format (tab-indented JSON), captured so we know what is on disk without reading it back.
+      serialize: (value: unknown) => (this.lastText = JSON.stringify(value, undefined, '\t')),
+      ...extra,
     };
   }
 
@@ -62,6 +70,7 @@ export class CheckpointFile {
    */
   load(): { doc: JsonObject; internal: Record<string, unknown>; meta: CheckpointMeta; existed: boolean } {
     const existed = fs.existsSync(this.path);
+    this.lastText = existed ? fs.readFileSync(this.path, 'utf8') : undefined;
     const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ defaults: this.#opts.defaults }) as never);
     this.#conf = conf;
     const raw = conf.store as Record<string, unknown>;
