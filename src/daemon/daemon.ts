@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StoreError, toStoreError, type SerializedStoreError } from '../protocol/errors.ts';
 import { adaptPort } from '../protocol/endpoint.ts';
-import type { ControlToDaemon } from '../protocol/control.ts';
+import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { StoreDefinition } from '../protocol/types.ts';
 import { isStoreDefinition } from '../protocol/define.ts';
@@ -12,6 +12,7 @@ import { Connection, type ConnectionHost } from './connection.ts';
 import { FsSeam } from './fs-seam.ts';
 import type { DaemonHost } from './host.ts';
 import { StoreLock } from './lock.ts';
+import { ExternalEditWatcher } from './watcher.ts';
 import { Policy } from './policy.ts';
 import { StoreEngine, checkStoreName, type StoreContext } from './store.ts';
 import { DocumentValidator } from './validator.ts';
@@ -20,6 +21,7 @@ interface OpenStore {
   engine: StoreEngine;
   backups: BackupManager;
   lock: StoreLock;
+  watcher?: ExternalEditWatcher;
 }
 
 /** Engine options a test may set when it runs the daemon in-process. */
@@ -99,7 +101,12 @@ export class Daemon implements ConnectionHost {
       const backups = new BackupManager(engine, def.schema ? new DocumentValidator(def.schema) : undefined);
       backups.createNow('start');
       backups.schedule();
-      this.#stores.set(name, { engine, backups, lock });
+      const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, (r) => this.host.post({
+        t: 'external-change-rejected', store: r.store, keptAs: r.keptAs, error: r.error.toJSON(),
+      } satisfies ControlFromDaemon));
+      // Ready only once chokidar watches: an edit right after start-up is not missed.
+      await watcher?.start();
+      this.#stores.set(name, { engine, backups, lock, watcher });
     } catch (error) {
       await lock.release();
       this.#failed.set(name, toStoreError(error, 'IO_FAILED', name));
@@ -164,8 +171,9 @@ export class Daemon implements ConnectionHost {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const c of this.#connections) c.notifyClosing();
-      await Promise.all([...this.#stores.values()].map(async ({ engine, backups, lock }) => {
+      await Promise.all([...this.#stores.values()].map(async ({ engine, backups, lock, watcher }) => {
         backups.stop();
+        await watcher?.close();
         await engine.close();
         await lock.release();
       }));

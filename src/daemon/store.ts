@@ -344,6 +344,12 @@ export class StoreEngine {
     }
   }
 
+  /** Rewrites the checkpoint from memory even when it is current (a hand edit was rejected or merged). Call only when idle. */
+  rewriteCheckpoint(): void {
+    this.#checkpointRev = -1;
+    this.checkpointNow();
+  }
+
   /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
   history(query: { sinceRev?: number; key?: string; limit?: number } = {}): HistoryEntry[] {
     const since = query.sinceRev ?? 0;
