@@ -167,6 +167,14 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     return (typeof value === 'object' && value !== null ? structuredClone(value) : value) as never;
   }
 
+  /**
+   * The cache's own value at `key`, not a copy: stable identity until that value changes (path copying), which is
+   * what `useSyncExternalStore` needs. Do not mutate it.
+   */
+  peek(key: string): unknown {
+    return getAt(this.#doc, segmentsOf(key, this.name));
+  }
+
   has(key: string): boolean {
     return getAt(this.#doc, segmentsOf(key, this.name)) !== undefined;
   }
