@@ -48,14 +48,18 @@ function once(fn: () => void): () => void {
   };
 }
 
-/** Adapts a Node `worker_threads` MessagePort. */
-export function nodePort(port: NodeStylePort): PortLike {
+/** Ports with an EventEmitter surface; they differ only in what a 'message' event carries. */
+function emitterPort<P extends NodeStylePort | ElectronStylePort>(port: P, unwrap: (event: unknown) => { data: unknown; ports: readonly unknown[] }): PortLike {
   const closers: Array<() => void> = [];
   const fire = once(() => closers.forEach((c) => c()));
-  port.on('close', fire);
+  (port as NodeStylePort).on('close', fire);
   return {
+    // Electron's postMessage(msg, undefined) throws: pass the transfer list only when there is one.
     post: (message, transfer) => (transfer && transfer.length > 0 ? port.postMessage(message, transfer) : port.postMessage(message)),
-    onMessage: (listener) => void port.on('message', (data) => listener(data, [])),
+    onMessage: (listener) => void (port as NodeStylePort).on('message', (event: unknown) => {
+      const { data, ports } = unwrap(event);
+      listener(data, ports);
+    }),
     onClose: (listener) => void closers.push(listener),
     start: () => port.start(),
     close: () => {
@@ -65,24 +69,17 @@ export function nodePort(port: NodeStylePort): PortLike {
   };
 }
 
-/**
- * Adapts an Electron `MessagePortMain`: messages arrive as `{data, ports}`, nothing flows before `start()`,
- * and `postMessage(msg, undefined)` throws, so the transfer argument is passed only when there is one.
- */
+/** Adapts a Node `worker_threads` MessagePort (the message is the data itself). */
+export function nodePort(port: NodeStylePort): PortLike {
+  return emitterPort(port, (data) => ({ data, ports: [] }));
+}
+
+/** Adapts an Electron `MessagePortMain`: messages arrive as `{data, ports}`, nothing flows before `start()`. */
 export function electronPort(port: ElectronStylePort): PortLike {
-  const closers: Array<() => void> = [];
-  const fire = once(() => closers.forEach((c) => c()));
-  port.on('close', fire);
-  return {
-    post: (message, transfer) => (transfer && transfer.length > 0 ? port.postMessage(message, transfer) : port.postMessage(message)),
-    onMessage: (listener) => void port.on('message', (event) => listener(event.data, event.ports ?? [])),
-    onClose: (listener) => void closers.push(listener),
-    start: () => port.start(),
-    close: () => {
-      port.close();
-      fire();
-    },
-  };
+  return emitterPort(port, (event) => {
+    const e = event as { data: unknown; ports?: unknown[] };
+    return { data: e.data, ports: e.ports ?? [] };
+  });
 }
 
 /** Adapts a DOM `MessagePort` (a page or a preload). Chromium fires `close` on the survivor when the peer goes. */
