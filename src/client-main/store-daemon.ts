@@ -27,6 +27,13 @@ export interface DaemonOptions {
   tuning?: Extract<ControlToDaemon, { t: 'init' }>['tuning'];
 }
 
+/**
+ * Daemons of this process that died without closing, by folder. A new daemon on the same folder (a restart, or the
+ * app opening it again) may take their store locks over at once instead of waiting for them to go stale: main saw
+ * them exit, so nobody holds those locks any more.
+ */
+const exitedDaemons = new Map<string, string>();
+
 type DaemonEventName = 'restart' | 'exit' | 'error' | 'external-change-rejected';
 
 /** A port handed to a client that main re-issues after a restart (main's own, windows). */
@@ -65,7 +72,7 @@ export class StoreDaemon extends EventEmitter {
   }
 
   /** Starts (or restarts) the daemon process and waits for its `ready`. */
-  async start(previousDaemonId?: string): Promise<void> {
+  async start(previousDaemonId = exitedDaemons.get(this.#cwd)): Promise<void> {
     const daemonId = randomUUID();
     const proc = this.#launcher.spawn(this.#entry);
     this.#proc = proc;
@@ -102,6 +109,7 @@ export class StoreDaemon extends EventEmitter {
 
   #onExit(proc: DaemonProcess, code: number | null): void {
     if (proc !== this.#proc) return;
+    exitedDaemons.set(this.#cwd, this.#daemonId);
     this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
     this.emit('exit', { code, expected: this.#closing !== undefined });
     if (this.#closing || this.#stopped) return;

@@ -320,7 +320,8 @@ export class StoreEngine {
       return;
     }
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.#queue.whenIdle(() => this.checkpointNow()), this.#opts.idleMs);
+    // setTimeout treats delays past 2^31-1 ms as 1 ms; "never" must stay never.
+    this.#idleTimer = setTimeout(() => this.#queue.whenIdle(() => this.checkpointNow()), Math.min(this.#opts.idleMs, 2 ** 31 - 1));
     this.#idleTimer.unref();
   }
 
