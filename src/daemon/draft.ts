@@ -16,7 +16,11 @@ export class Draft {
   /** Approximate change in serialized size (bytes) for the quota. */
   byteDelta = 0;
 
-  constructor(readonly doc: JsonObject, readonly store: string) {}
+  /**
+   * @param enclosing for encrypted keys: the encrypted path a change lies strictly below, if any. Such a change is
+   * recorded as a replace of that whole path, because the journal holds its value only as one ciphertext.
+   */
+  constructor(readonly doc: JsonObject, readonly store: string, readonly enclosing?: (path: readonly string[]) => string[] | undefined) {}
 
   /** electron-store `set` semantics: missing or non-object parents become objects. */
   set(segments: readonly string[], value: unknown): void {
@@ -140,11 +144,18 @@ export class Draft {
   }
 
   #apply(op: Operation, inverse: Operation, segments: readonly string[], delta: number): void {
+    const outer = this.enclosing?.(segments);
+    const outerOld = outer ? structuredClone(getAt(this.doc, outer)) : undefined;
     // The document gets its own copy of the value: the op stays as written for the journal and the broadcast,
     // whatever later ops of the same group do to the document.
     const applied = 'value' in op ? { ...op, value: structuredClone(op.value) } : op;
     const [err] = applyPatch(this.doc, [applied]);
     if (err) throw new StoreError('INVALID_KEY', `Cannot apply ${op.op} at ${op.path}: ${err.message}.`, { store: this.store, key: joinKey(segments) });
+    if (outer) {
+      const path = toPointer(outer);
+      op = { op: 'replace', path, value: structuredClone(getAt(this.doc, outer)) };
+      inverse = { op: 'replace', path, value: outerOld };
+    }
     this.ops.push(op);
     this.inverse.push(inverse);
     this.paths.push([...segments]);
