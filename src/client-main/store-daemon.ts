@@ -34,7 +34,17 @@ export interface DaemonOptions {
  */
 const exitedDaemons = new Map<string, string>();
 
-type DaemonEventName = 'restart' | 'exit' | 'error' | 'external-change-rejected';
+/** The events a StoreDaemon emits, with their payloads. */
+export interface StoreDaemonEvents {
+  /** The supervisor started a new daemon after a crash; clients have new ports and resync. */
+  restart: [info: { attempt: number }];
+  /** The daemon process ended (`expected` after close()). */
+  exit: [info: { code: number | null; expected: boolean }];
+  /** Something main should know about: crash loop given up, close timed out, a daemon-side error. */
+  error: [error: StoreError];
+  /** A hand edit of a store file was invalid and was undone; its text is kept at `keptAs`. */
+  'external-change-rejected': [info: { store: string; keptAs: string; error: StoreError }];
+}
 
 /** A port handed to a client that main re-issues after a restart (main's own, windows). */
 interface Reattachable {
@@ -238,8 +248,13 @@ export class StoreDaemon extends EventEmitter {
     else console.error('[electron-store-daemon]', error);
   }
 
-  override on(event: DaemonEventName, listener: (...args: any[]) => void): this {
-    return super.on(event, listener);
+  /** Subscribes to a daemon event (see StoreDaemonEvents). */
+  override on<E extends keyof StoreDaemonEvents>(event: E, listener: (...args: StoreDaemonEvents[E]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  override off<E extends keyof StoreDaemonEvents>(event: E, listener: (...args: StoreDaemonEvents[E]) => void): this {
+    return super.off(event, listener as (...args: unknown[]) => void);
   }
 }
 
