@@ -6,6 +6,8 @@ import { workerLauncher } from './worker-launcher.ts';
 
 export { StoreDaemon, type DaemonOptions, type StoreDaemonEvents } from './store-daemon.ts';
 export { StoreError } from '../protocol/errors.ts';
+export { closeOnQuit, type CloseOnQuitOptions, type QuitApp } from './quit.ts';
+export { loadEncryptionKey, rewrapEncryptionKey, type EncryptionKeyOptions } from './encryption-key.ts';
 export type * from '../protocol/types.ts';
 
 /** True in Electron's main process (where `electron` may be imported). */
@@ -19,14 +21,16 @@ export async function startStoreDaemon(options: DaemonOptions): Promise<StoreDae
   const host = options.host ?? (inElectronMain() ? 'utility-process' : 'worker');
   if (host !== 'utility-process' && host !== 'worker') throw new StoreError('DAEMON_UNAVAILABLE', `host must be 'utility-process' or 'worker'; got ${String(host)}.`);
   if (options.encryptionKey !== undefined && (!(options.encryptionKey instanceof Uint8Array) || options.encryptionKey.length !== 32)) {
-    throw new StoreError('IO_FAILED', 'encryptionKey must be a 32-byte Uint8Array (see createEncryptionKey() for a safeStorage-wrapped one).');
+    throw new StoreError('IO_FAILED', 'encryptionKey must be a 32-byte Uint8Array (see loadEncryptionKey() for a safeStorage-wrapped one).');
   }
   let launcher: DaemonLauncher;
   let cwd = options.cwd;
   let electronWiring: ((daemon: StoreDaemon) => void) | undefined;
   if (host === 'utility-process') {
+    if (!inElectronMain()) throw new StoreError('DAEMON_UNAVAILABLE', 'host \'utility-process\' needs Electron\'s main process; in plain Node use host \'worker\' (the default there).');
     const electronSide = await import('./electron.ts');
-    launcher = electronSide.utilityProcessLauncher();
+    await electronSide.whenReady();
+    launcher = electronSide.utilityProcessLauncher(options);
     cwd ??= electronSide.defaultCwd();
     electronWiring = (daemon) => electronSide.wireWindows(daemon, options);
   } else {

@@ -25,6 +25,8 @@ export interface DaemonOptions {
   closeTimeoutMs?: number;
   /** Engine tuning for tests and benchmarks (checkpoint cadence, journal segment size). */
   tuning?: Extract<ControlToDaemon, { t: 'init' }>['tuning'];
+  /** Where the utility process's stdout ('info') and stderr ('error') lines go; default: main's console. */
+  log?: (level: 'info' | 'error', line: string) => void;
 }
 
 /**
@@ -46,8 +48,14 @@ export interface StoreDaemonEvents {
   'external-change-rejected': [info: { store: string; keptAs: string; error: StoreError }];
 }
 
+/** An Electron `WebContents` (typed structurally so this module never needs Electron's types). */
+export interface WebContentsLike {
+  readonly id: number;
+  isDestroyed(): boolean;
+}
+
 /** A port handed to a client that main re-issues after a restart (main's own, windows). */
-interface Reattachable {
+export interface Reattachable {
   policy?: ClientPolicy;
   trusted: boolean;
   /** Gives the client its new port; returns false when the client is gone. */
@@ -67,6 +75,12 @@ export class StoreDaemon extends EventEmitter {
   #closing: Promise<void> | undefined;
   #stopped = false;
   #starting: Promise<void> | undefined;
+  /** Between `ready` and the process's exit. */
+  #running = false;
+  /** The current process has not exited yet (it may still be starting). */
+  #alive = false;
+  #everReady = false;
+  #attacher: ((webContents: WebContentsLike, policy: ClientPolicy | undefined) => void) | undefined;
   readonly #options: DaemonOptions;
   readonly #launcher: DaemonLauncher;
   readonly #entry: string;
@@ -86,6 +100,7 @@ export class StoreDaemon extends EventEmitter {
     const daemonId = randomUUID();
     const proc = this.#launcher.spawn(this.#entry);
     this.#proc = proc;
+    this.#alive = true;
     this.#daemonId = daemonId;
     const ready = new Promise<void>((resolve, reject) => {
       proc.onMessage((raw) => {
@@ -114,11 +129,24 @@ export class StoreDaemon extends EventEmitter {
       ...(this.#options.tuning && { tuning: this.#options.tuning }),
     };
     proc.post(init);
-    await ready;
+    try {
+      await ready;
+    } catch (error) {
+      // A daemon that will not serve must not linger (init-failed leaves it running); the first start failing is
+      // startStoreDaemon's error to report, not a crash to restart.
+      if (!this.#everReady) this.#stopped = true;
+      if (proc === this.#proc) proc.kill();
+      throw error;
+    }
+    this.#running = true;
+    this.#everReady = true;
   }
 
   #onExit(proc: DaemonProcess, code: number | null): void {
     if (proc !== this.#proc) return;
+    this.#running = false;
+    this.#alive = false;
+    if (!this.#everReady) this.#stopped = true;
     exitedDaemons.set(this.#cwd, this.#daemonId);
     this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
     this.emit('exit', { code, expected: this.#closing !== undefined });
@@ -136,6 +164,7 @@ export class StoreDaemon extends EventEmitter {
     const previous = this.#daemonId;
     const delay = Math.min(2000, 50 * 2 ** (this.#restarts.length - 1));
     const timer = setTimeout(() => {
+      if (this.#closing || this.#stopped) return;
       this.#starting = this.start(previous).then(() => {
         this.#reconnectAll();
         this.emit('restart', { attempt: this.#restarts.length });
@@ -192,9 +221,14 @@ export class StoreDaemon extends EventEmitter {
     return local;
   }
 
-  /** Registers a client that gets a fresh port now and after every restart (windows). */
+  /**
+   * Registers a client that gets a fresh port now and after every restart (windows). While the daemon is down
+   * (between a crash and its restart) the client is only registered: its port comes with the restart.
+   */
   attachClient(client: Reattachable): void {
+    if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
     this.#reattach.add(client);
+    if (!this.#running) return;
     const { local, remote } = this.#launcher.channel();
     this.#connect(remote, client.policy, client.trusted);
     if (!client.deliver(local)) this.#reattach.delete(client);
@@ -202,6 +236,25 @@ export class StoreDaemon extends EventEmitter {
 
   detachClient(client: Reattachable): void {
     this.#reattach.delete(client);
+  }
+
+  /**
+   * Gives a window (its webContents) a port now and again on every page load and daemon restart; windows are
+   * untrusted and get `policy` (default: `windowPolicy`). Electron's main process only.
+   */
+  attach(webContents: WebContentsLike, policy?: ClientPolicy): void {
+    if (!this.#attacher) throw new StoreError('DAEMON_UNAVAILABLE', 'attach(webContents) works only in Electron\'s main process (host \'utility-process\'); elsewhere hand out daemon.createPort().');
+    this.#attacher(webContents, policy ?? this.#options.windowPolicy);
+  }
+
+  /** @internal The Electron side installs how webContents are attached. */
+  useWebContentsAttacher(attacher: (webContents: WebContentsLike, policy: ClientPolicy | undefined) => void): void {
+    this.#attacher = attacher;
+  }
+
+  /** True while a daemon process is up and serving (false between a crash and its restart, and after close). */
+  get running(): boolean {
+    return this.#running;
   }
 
   /** The launcher's kind. */
@@ -223,7 +276,11 @@ export class StoreDaemon extends EventEmitter {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const proc = this.#proc;
-      if (!proc) return;
+      if (!proc || !this.#alive) {
+        // Already gone (crashed and not restarted yet, or given up): nothing to flush.
+        this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
+        return;
+      }
       const done = new Promise<void>((resolve) => {
         proc.onMessage((m) => (m as ControlFromDaemon)?.t === 'closed' && resolve());
         proc.onExit(() => resolve());

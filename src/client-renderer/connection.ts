@@ -76,9 +76,9 @@ export class ClientConnection {
   }
 
   /** Resolves once connected and greeted; without a port yet, waits up to timeoutMs for one. */
-  ready(noPortMessage = 'No daemon port arrived.'): Promise<void> {
+  ready(noPortMessage = 'No daemon port arrived.', timeoutMs = this.timeoutMs): Promise<void> {
     if (this.#ready) return this.#ready;
-    return withTimeout(new Promise<void>((resolve, reject) => this.#waitingForPort.push({ resolve, reject })), this.timeoutMs, noPortMessage);
+    return withTimeout(new Promise<void>((resolve, reject) => this.#waitingForPort.push({ resolve, reject })), timeoutMs, noPortMessage);
   }
 
   /** Calls a daemon method; the Result envelope becomes a value or a thrown StoreError. */

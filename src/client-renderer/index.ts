@@ -2,33 +2,47 @@ import { StoreError } from '../protocol/errors.ts';
 import type { StoreClient } from '../protocol/types.ts';
 import { CachedStore } from './client.ts';
 import { ClientConnection } from './connection.ts';
+import { DAEMON_GONE, PORT_MESSAGE, PORT_REQUEST } from './port-protocol.ts';
 
 export { StoreError } from '../protocol/errors.ts';
 export { CachedStore } from './client.ts';
 export { ClientConnection } from './connection.ts';
 export type * from '../protocol/types.ts';
 
-/** The message the preload posts to the page with the daemon port in its transfer list. */
-export const PORT_MESSAGE = 'electron-store-daemon:port';
+export { PORT_MESSAGE } from './port-protocol.ts';
 
 const byPort = new WeakMap<object, ClientConnection>();
 let pageConnection: ClientConnection | undefined;
 
-/** The page's shared connection: takes every port the preload forwards (first load, daemon restart). */
+interface PageWindow {
+  addEventListener(type: 'message', listener: (event: { data?: unknown; ports?: readonly unknown[]; source?: unknown }) => void): void;
+  postMessage(message: unknown, targetOrigin: string): void;
+}
+
+/**
+ * The page's shared connection (every store opened in this page uses it): asks the preload for the port, and takes
+ * every port the preload forwards (first load, daemon restart). Only messages the window posted to itself count,
+ * so a framed page cannot slip in a port of its own.
+ */
 function pageConnectionFor(timeoutMs: number | undefined): ClientConnection {
   if (pageConnection) return pageConnection;
+  const w = (globalThis as { window?: PageWindow }).window;
+  if (!w || typeof w.addEventListener !== 'function' || typeof w.postMessage !== 'function') {
+    throw new StoreError('TIMEOUT', 'connectStore() without a port needs a browser window whose preload calls exposeStorePort(); elsewhere pass { port: daemon.createPort() }.');
+  }
   const conn = new ClientConnection(undefined, { timeoutMs });
   pageConnection = conn;
-  const w = (globalThis as { window?: { addEventListener(t: string, l: (e: { data?: unknown; ports?: readonly unknown[]; source?: unknown }) => void): void } }).window;
-  if (!w || typeof w.addEventListener !== 'function') {
-    throw new StoreError('TIMEOUT', 'connectStore() without a port needs a browser window with the preload\'s exposeStorePort(); elsewhere pass { port: daemon.createPort() }.');
-  }
   w.addEventListener('message', (event) => {
+    if (event.source !== w) return;
     const data = event.data as { type?: unknown } | null;
-    if (data && typeof data === 'object' && data.type === PORT_MESSAGE && event.ports && event.ports[0]) {
+    if (!data || typeof data !== 'object') return;
+    if (data.type === PORT_MESSAGE && event.ports && event.ports[0]) {
       void conn.attach(event.ports[0]).catch(() => {});
+    } else if (data.type === DAEMON_GONE) {
+      conn.fail('DAEMON_UNAVAILABLE', 'The store daemon went away (crashed or was stopped); the request did not complete. Main restarts it; retry then.', false);
     }
   });
+  w.postMessage({ type: PORT_REQUEST }, '*');
   return conn;
 }
 
@@ -45,6 +59,6 @@ export async function connectStore<T extends object = Record<string, unknown>>(n
   } else {
     conn = pageConnectionFor(options.timeoutMs);
   }
-  await conn.ready('No store port reached this page: is exposeStorePort() called in the window\'s preload, and was the window created after startStoreDaemon()?');
+  await conn.ready('No store port reached this page: is exposeStorePort() called in the window\'s preload (see README, Quick start in Electron), and does main run startStoreDaemon() with attachWindows on (or call daemon.attach(webContents))?', options.timeoutMs);
   return CachedStore.open<T>(conn, name);
 }

@@ -1,0 +1,73 @@
+/**
+ * Inside an emulated utility process (a worker thread): `process.parentPort` as Electron defines it — an
+ * EventEmitter whose 'message' events are `{data, ports}` (ports are MessagePortMain), queued until the first
+ * 'message' listener is added (Electron starts the port then) — and `postMessage(message)` back to main.
+ */
+import { EventEmitter } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { parentPort as workerParent, type MessagePort as NodeMessagePort } from 'node:worker_threads';
+import { assertCloneable, livePorts, MessagePortMain, type Envelope } from './ports.ts';
+
+/** Electron's `ParentPort`. */
+export class ParentPort extends EventEmitter {
+  #queue: Envelope[] = [];
+  #started = false;
+  #flushing = false;
+  readonly #port: NodeMessagePort;
+
+  constructor(port: NodeMessagePort) {
+    super();
+    this.#port = port;
+    port.on('message', (message: { kind?: string } & Envelope) => {
+      if (message?.kind === 'message') this.#receive({ data: message.data, ports: message.ports });
+    });
+    this.on('newListener', (name) => {
+      if (name === 'message') this.start();
+    });
+  }
+
+  #receive(envelope: Envelope): void {
+    if (!this.#started || this.#flushing) this.#queue.push(envelope);
+    else this.#emit(envelope);
+  }
+
+  #emit(envelope: Envelope): void {
+    this.emit('message', { data: envelope.data, ports: envelope.ports.map((p) => new MessagePortMain(p)) });
+  }
+
+  /** Starts delivery (Electron calls it when the first 'message' listener is added). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#flushing = true;
+    // Delivery is asynchronous, so the listener being added right now is in place for the queued messages.
+    setImmediate(() => {
+      while (this.#queue.length > 0) this.#emit(this.#queue.shift()!);
+      this.#flushing = false;
+    });
+  }
+
+  postMessage(message: unknown): void {
+    assertCloneable(message);
+    this.#port.postMessage({ kind: 'message', data: message });
+  }
+}
+
+/** Becomes the utility process and runs its entry module. */
+export async function runUtility(data: { modulePath: string; args: string[]; control: NodeMessagePort }): Promise<void> {
+  const parentPort = new ParentPort(workerParent!);
+  Object.defineProperty(process, 'parentPort', { value: parentPort, enumerable: true, writable: false, configurable: false });
+  process.argv = [process.execPath, data.modulePath, ...data.args];
+  // The emulation's own channel (never seen by the module): answers the test's questions, injects crashes.
+  data.control.on('message', (request: { id: number; op: string; message?: string }) => {
+    if (request.op === 'open-ports') data.control.postMessage({ id: request.id, value: livePorts.size });
+    else if (request.op === 'crash') {
+      data.control.postMessage({ id: request.id, value: true });
+      setImmediate(() => {
+        throw new Error(request.message);
+      });
+    }
+  });
+  data.control.unref();
+  await import(pathToFileURL(data.modulePath).href);
+}

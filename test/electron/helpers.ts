@@ -1,0 +1,61 @@
+/**
+ * Helpers for tests against the Electron emulation. Import './emulation/register.ts' before this module in a test
+ * file: it makes the test process an Electron main process.
+ */
+import path from 'node:path';
+import { after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startStoreDaemon, type DaemonOptions, type StoreDaemon } from '../../src/client-main/index.ts';
+import { settingsDef, tmpDir } from '../helpers.ts';
+import { BrowserWindow, getApp, type UtilityProcess, utilityProcesses } from './emulation/main-process.ts';
+
+export const app = getApp();
+// Closing the last window must not quit the app in these tests (as on macOS); the quit tests call app.quit().
+app.on('window-all-closed', () => {});
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+export const fixture = (name: string) => path.join(fixtures, name);
+
+/** Starts the daemon as Electron's main would (utility process, userData = a fresh temp folder). */
+export async function startElectronDaemon(options: Partial<DaemonOptions> = {}): Promise<{ daemon: StoreDaemon; userData: string; child: UtilityProcess }> {
+  const userData = tmpDir('esd-electron-');
+  app.setPath('userData', userData);
+  await app.whenReady();
+  const before = utilityProcesses.length;
+  const daemon = await startStoreDaemon({ stores: [settingsDef()], ...options });
+  after(() => daemon.close());
+  return { daemon, userData, child: utilityProcesses[before] };
+}
+
+/** The utility process the supervisor started most recently. */
+export function currentUtilityProcess(): UtilityProcess {
+  return utilityProcesses[utilityProcesses.length - 1];
+}
+
+/** Opens a window with the store preload (unless `preload: false`) and waits for its page to load. */
+export async function openWindow(page = 'window.html', options: { preload?: boolean } = {}): Promise<BrowserWindow> {
+  const win = new BrowserWindow({ show: false, webPreferences: { contextIsolation: true, sandbox: true, ...(options.preload !== false && { preload: fixture('preload.ts') }) } });
+  after(() => win.destroy());
+  await win.loadFile(fixture(page));
+  return win;
+}
+
+/** Runs `code` in the window's page and returns its (awaited) result. */
+export function inPage<T = unknown>(win: BrowserWindow, code: string): Promise<T> {
+  return win.webContents.executeJavaScript(code) as Promise<T>;
+}
+
+/** Resolves on the next `event` of `emitter` (with its first argument); rejects after `ms`. */
+export function nextEvent<T = unknown>(emitter: { once(event: string, listener: (value: T) => void): unknown; removeListener(event: string, listener: (value: T) => void): unknown }, event: string, ms = 20_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const listener = (value: T) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    const timer = setTimeout(() => {
+      emitter.removeListener(event, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for '${event}'`));
+    }, ms);
+    emitter.once(event, listener);
+  });
+}
