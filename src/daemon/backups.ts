@@ -5,13 +5,22 @@ import { StoreError } from '../protocol/errors.ts';
 import type { BackupInfo, JsonObject } from '../protocol/types.ts';
 import type { StoreEngine } from './store.ts';
 import type { DocumentValidator } from './validator.ts';
+import { INTERNAL_KEY } from './checkpoint.ts';
 
-const ID_RE = /^\d{8}T\d{9}Z-r\d+-[a-z0-9-]{1,40}$/;
+const ID_RE = /^\d{8}T\d{12}Z-r\d+-[a-z0-9-]{1,60}$/;
+
+/** A backup read back and checked: the document and conf's internal data (migration version) it was taken with. */
+export interface CheckedBackup {
+  info: BackupInfo;
+  doc: JsonObject;
+  internal: Record<string, unknown>;
+}
 
 /**
- * Rotating full copies of one store under `backups/<name>/`: `<id>.json` (the document, in the checkpoint's
- * format) and `<id>.meta.json` ({id, time, reason, rev, sha256, bytes}), each written to a temp file, fsynced and
- * renamed, data before metadata — a backup without metadata does not exist.
+ * Rotating full copies of one store under `backups/<name>/`: `<id>.json` (the document in the checkpoint's format,
+ * `__internal__` included, so a backup can also be copied over `<name>.json` by hand) and `<id>.meta.json`
+ * ({id, time, reason, rev, sha256, bytes}), each written to a temp file, fsynced and renamed, data before metadata —
+ * a backup without metadata does not exist (leftovers of a crash are removed at the next rotation).
  */
 export class BackupManager {
   readonly dir: string;
@@ -56,16 +65,24 @@ export class BackupManager {
     const stamp = new Date(time).toISOString().replace(/[-:.]/g, '').replace('Z', '');
     let id = `${stamp.slice(0, 8)}T${stamp.slice(9)}${String(process.hrtime.bigint() % 1000n).padStart(3, '0')}Z-r${this.engine.rev}-${cleanReason}`;
     while (fs.existsSync(path.join(this.dir, `${id}.json`))) id += '-x';
-    const data = Buffer.from(JSON.stringify(this.engine.doc, undefined, '\t'));
+    const file = { ...this.engine.doc, [INTERNAL_KEY]: { ...this.engine.internal, storeDaemon: { rev: this.engine.rev, time } } };
+    const data = Buffer.from(JSON.stringify(file, undefined, '\t'));
     const info: BackupInfo = { id, time, reason: cleanReason, rev: this.engine.rev, sha256: sha256(data), bytes: data.length };
-    fs.mkdirSync(this.dir, { recursive: true });
-    this.engine.fsSeam.guard('backup.write', this.dir, () => {
+    const seam = this.engine.fsSeam;
+    seam.guard('backup.write', this.dir, () => {
+      fs.mkdirSync(this.dir, { recursive: true });
       writeAtomic(path.join(this.dir, `${id}.json`), data);
+      seam.crashPoint('backup.data-written');
       writeAtomic(path.join(this.dir, `${id}.meta.json`), Buffer.from(JSON.stringify(info)));
     });
-    this.engine.fsSeam.syncDir(this.dir);
+    seam.syncDir(this.dir);
     this.#rotate();
     return info;
+  }
+
+  /** The rev of the newest backup (recovery rebuilds from it, so the journal is kept back to it), or undefined. */
+  newestRev(): number | undefined {
+    return this.list()[0]?.rev;
   }
 
   list(): BackupInfo[] {
@@ -107,22 +124,46 @@ export class BackupManager {
     return this.#check(info).result;
   }
 
-  #check(info: BackupInfo): { result: { ok: boolean; problems: string[] }; doc?: JsonObject } {
+  #check(info: BackupInfo): { result: { ok: boolean; problems: string[] }; doc?: JsonObject; internal: Record<string, unknown> } {
     const problems: string[] = [];
     let doc: JsonObject | undefined;
-    const data = fs.readFileSync(path.join(this.dir, `${info.id}.json`));
+    let internal: Record<string, unknown> = {};
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(path.join(this.dir, `${info.id}.json`));
+    } catch (error) {
+      return { result: { ok: false, problems: [`the backup file cannot be read: ${(error as Error).message}`] }, internal };
+    }
     if (sha256(data) !== info.sha256) problems.push('sha256 does not match the metadata (the file changed or is damaged)');
     try {
       const parsed: unknown = JSON.parse(data.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) problems.push('the backup is not a JSON object');
-      else doc = parsed as JsonObject;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        problems.push('the backup is not a JSON object');
+      } else {
+        const { [INTERNAL_KEY]: rawInternal, ...rest } = parsed as Record<string, unknown>;
+        doc = rest as JsonObject;
+        if (rawInternal && typeof rawInternal === 'object' && !Array.isArray(rawInternal)) {
+          const { storeDaemon: _meta, ...conf } = rawInternal as Record<string, unknown>;
+          internal = conf;
+        }
+      }
     } catch (error) {
       problems.push(`the backup is not valid JSON: ${(error as Error).message}`);
     }
     if (doc && this.validator) {
       for (const issue of this.validator.validateAll(doc)) problems.push(`schema: ${issue.instancePath || '(root)'} ${issue.message}`);
     }
-    return { result: { ok: problems.length === 0, problems }, doc };
+    return { result: { ok: problems.length === 0, problems }, doc, internal };
+  }
+
+  /** Reads a backup that verifies (hash, parse, schema); BACKUP_NOT_FOUND / VALIDATION_FAILED otherwise. */
+  read(id: unknown): CheckedBackup {
+    const info = this.#find(id);
+    const checked = this.#check(info);
+    if (!checked.result.ok || !checked.doc) {
+      throw new StoreError('VALIDATION_FAILED', `Backup ${info.id} failed verification: ${checked.result.problems.join('; ')}.`, { store: this.engine.name, details: checked.result });
+    }
+    return { info, doc: checked.doc, internal: checked.internal };
   }
 
   /** Restores a verified backup as one ordinary write (journaled, broadcast, undoable); backs up first. */
@@ -136,20 +177,29 @@ export class BackupManager {
     return this.engine.replaceAll(checked.doc, source === 'restore' ? source : `restore:${source}`);
   }
 
-  /** Newest backup that passes verification, for start-up recovery. */
-  newestValid(): { info: BackupInfo; doc: JsonObject } | undefined {
+  /** Newest backup that passes verification, for start-up recovery; `skipped` lists the ones that did not. */
+  newestValid(skipped: string[] = []): CheckedBackup | undefined {
     for (const info of this.list()) {
       const checked = this.#check(info);
-      if (checked.result.ok && checked.doc) return { info, doc: checked.doc };
+      if (checked.result.ok && checked.doc) return { info, doc: checked.doc, internal: checked.internal };
+      skipped.push(`backup ${info.id} is not usable: ${checked.result.problems.join('; ')}`);
     }
     return undefined;
   }
 
+  /** Deletes backups past `max` (metadata first: a half-deleted backup no longer exists) and crash leftovers. */
   #rotate(): void {
     const all = this.list();
     for (const old of all.slice(this.#max)) {
       fs.rmSync(path.join(this.dir, `${old.id}.meta.json`), { force: true });
+      this.engine.fsSeam.crashPoint('backup.rotate');
       fs.rmSync(path.join(this.dir, `${old.id}.json`), { force: true });
+    }
+    const kept = new Set(all.slice(0, this.#max).map((b) => b.id));
+    for (const name of fs.readdirSync(this.dir)) {
+      const id = name.replace(/\.json$/, '');
+      const leftover = name.includes('.tmp-') || (name.endsWith('.json') && !name.endsWith('.meta.json') && ID_RE.test(id) && !kept.has(id));
+      if (leftover) fs.rmSync(path.join(this.dir, name), { force: true });
     }
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Conf from 'conf';
 import type { JsonObject, Migration } from '../protocol/types.ts';
 import type { FsSeam } from './fs-seam.ts';
+import { stamp } from './journal.ts';
 
 /** conf's (and electron-store's) private namespace in the file; we keep our rev beside its migration version. */
 export const INTERNAL_KEY = '__internal__';
@@ -83,16 +84,60 @@ export class CheckpointFile {
   }
 
   /**
-   * Runs electron-store's migrations on the file (conf's `migrations` + `projectVersion`), and returns the
-   * migrated document. The caller has checkpointed the current document and taken a backup first.
+   * Reads the file as bytes and says whether it is usable, without conf (which throws on a bad file, or would write
+   * defaults into it): missing, unreadable (empty, truncated, garbage, not an object), or parsed.
    */
-  migrate(version: string, migrations: Record<string, Migration>): void {
-    const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
-      projectVersion: version,
-      migrations,
-      defaults: this.#opts.defaults,
-    }) as never);
-    this.#conf = conf;
+  inspect(): { state: 'missing' } | { state: 'bad'; reason: string } | { state: 'ok'; raw: Record<string, unknown> } {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { state: 'missing' };
+      return { state: 'bad', reason: `it cannot be read (${code ?? (error as Error).message})` };
+    }
+    if (text.trim() === '') return { state: 'bad', reason: 'it is empty' };
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      return { state: 'bad', reason: `it is not valid JSON (${(error as Error).message})` };
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { state: 'bad', reason: 'it is not a JSON object' };
+    return { state: 'ok', raw: parsed as Record<string, unknown> };
+  }
+
+  /** Renames the file to `<name>.corrupt-<time>.json` (evidence, never deleted); returns the new path. */
+  moveAside(): string {
+    const base = this.path.replace(/\.json$/, '');
+    let to = `${base}.corrupt-${stamp()}.json`;
+    for (let i = 2; fs.existsSync(to); i++) to = `${base}.corrupt-${stamp()}-${i}.json`;
+    fs.renameSync(this.path, to);
+    this.#conf = undefined;
+    this.#opts.fsSeam.syncDir(this.#opts.cwd);
+    return to;
+  }
+
+  /**
+   * Runs electron-store's migrations (conf's `migrations` + `projectVersion`, its own machinery) on a scratch copy of
+   * the document in the checkpoint format, and returns the migrated document and conf's internal data. The store's
+   * own file is not touched: the caller journals the result, so a crash mid-migration can never leave a half-migrated
+   * checkpoint or run a migration twice.
+   */
+  runMigrations(doc: JsonObject, internal: Record<string, unknown>, version: string, migrations: Record<string, Migration>): { doc: JsonObject; internal: Record<string, unknown> } {
+    const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, `.${this.#opts.name}.migrating-`));
+    try {
+      const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }) as never);
+      seed.store = { ...structuredClone(doc), [INTERNAL_KEY]: structuredClone(internal) };
+      const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
+        cwd: scratch, projectVersion: version, migrations, defaults: this.#opts.defaults,
+      }) as never);
+      const { [INTERNAL_KEY]: internalRaw, ...migrated } = conf.store as Record<string, unknown>;
+      const nextInternal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
+      return { doc: JSON.parse(JSON.stringify(migrated)) as JsonObject, internal: nextInternal };
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
   }
 
   /** Writes the whole document atomically; `internal` keeps conf's migration version. */
@@ -103,5 +148,6 @@ export class CheckpointFile {
       conf.store = value;
     });
     this.#opts.fsSeam.syncDir(this.#opts.cwd);
+    this.#opts.fsSeam.crashPoint('checkpoint.written');
   }
 }

@@ -90,11 +90,13 @@ export class Connection {
         const { engine, access } = this.#access(name);
         return engine.whenCommitted(() => ({ rev: engine.rev, doc: access.filterDoc(engine.doc) }));
       }),
-      write: (name, request: WriteRequest) => run(() => {
+      write: (name, request: WriteRequest) => run(async () => {
         const { engine, access } = this.#access(name);
         if (request === null || typeof request !== 'object') throw new StoreError('INVALID_KEY', 'A write request must be an object.', { store: engine.name });
         if (request.kind === 'clear') access.checkAdmin('clear()');
         this.#policy.takeWriteToken(engine.name);
+        // clear() wipes the document: a backup first, and no clear without it (SPEC §6.11).
+        if (request.kind === 'clear') await this.#host.backups(engine.name).createSafe('before-clear');
         return engine.write(request, this.id, (paths) => access.checkWrite(paths));
       }),
       history: (name, query) => run(() => {

@@ -9,9 +9,10 @@ import { isStoreDefinition } from '../protocol/define.ts';
 import { BackupManager } from './backups.ts';
 import { loadStoreClass } from './checkpoint.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
-import { FsSeam } from './fs-seam.ts';
+import { FsSeam, announceAndPause } from './fs-seam.ts';
 import type { DaemonHost } from './host.ts';
 import { StoreLock } from './lock.ts';
+import { migrateAtOpen } from './migrations.ts';
 import { ExternalEditWatcher } from './watcher.ts';
 import { Policy } from './policy.ts';
 import { StoreEngine, checkStoreName, type StoreContext } from './store.ts';
@@ -78,6 +79,8 @@ export class Daemon implements ConnectionHost {
     }
     if (typeof msg.cwd !== 'string' || !path.isAbsolute(msg.cwd)) throw new StoreError('IO_FAILED', `cwd must be an absolute folder; got ${String(msg.cwd)}.`);
     this.#daemonId = msg.daemonId;
+    const pause = msg.tuning?.crashPauseMs;
+    if (typeof pause === 'number' && pause > 0) this.#fsSeam.onCrashPoint = announceAndPause(pause);
     const defs = await loadDefinitions(msg.stores);
     const StoreClass = await loadStoreClass(this.host.kind);
     const ctx: StoreContext = {
@@ -97,9 +100,22 @@ export class Daemon implements ConnectionHost {
     try {
       await lock.acquire({ previousDaemonId });
       const engine = new StoreEngine(def, ctx);
-      engine.open();
       const backups = new BackupManager(engine, def.schema ? new DocumentValidator(def.schema) : undefined);
-      backups.createNow('start');
+      // Recovery rebuilds from the newest backup plus the journal, so the journal is kept back to that backup.
+      engine.journalFloor = () => backups.newestRev();
+      try {
+        engine.open({ backups });
+        await migrateAtOpen(engine, backups);
+      } catch (error) {
+        engine.abandon();
+        throw error;
+      }
+      try {
+        backups.createNow('start');
+      } catch (error) {
+        // Serving matters more than this backup; info() says it is missing.
+        engine.reportProblem(`the start-up backup failed: ${(error as Error).message}`);
+      }
       backups.schedule();
       const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, (r) => this.host.post({
         t: 'external-change-rejected', store: r.store, keptAs: r.keptAs, error: r.error.toJSON(),

@@ -6,19 +6,41 @@ import fs from 'node:fs';
  */
 export type FsOp = 'journal.append' | 'journal.sync' | 'journal.truncate' | 'checkpoint.write' | 'backup.write';
 
+/**
+ * Moments between two steps of a multi-file change where a crash leaves an in-between state on disk. The crash
+ * harness asks the daemon to pause at them (tuning `crashPauseMs`) so its SIGKILL lands inside those windows.
+ */
+export type CrashPoint =
+  | 'checkpoint.written'   // new checkpoint renamed in, journal not yet pruned
+  | 'journal.rotated'      // new (empty) segment created, first record not yet written
+  | 'journal.prune'        // between deleting two old segments
+  | 'backup.data-written'  // backup data file in place, its metadata not yet
+  | 'backup.rotate';       // an old backup's metadata removed, its data file not yet
+
 export interface FsFaults {
-  /** Throw (or return an errno string) to make operation `op` on `path` fail. */
+  /** Return an errno error to make operation `op` on `path` fail. */
   check(op: FsOp, path: string): NodeJS.ErrnoException | undefined;
+  /** Optional: wraps an fdatasync (tests hold it to observe ordering); must call `sync` exactly once. */
+  sync?(path: string, sync: () => Promise<void>): Promise<void>;
 }
 
 export const noFaults: FsFaults = { check: () => undefined };
 
+/** File-system seam: fault injection (`faults`) and crash windows (`onCrashPoint`), both unset in production. */
 export class FsSeam {
+  /** Called at each CrashPoint; the crash harness makes it announce and pause. */
+  onCrashPoint: ((point: CrashPoint) => void) | undefined;
+
   constructor(public faults: FsFaults = noFaults) {}
 
   #fault(op: FsOp, path: string): void {
     const err = this.faults.check(op, path);
     if (err) throw err;
+  }
+
+  /** Marks a crash window (no-op unless a harness listens). */
+  crashPoint(point: CrashPoint): void {
+    this.onCrashPoint?.(point);
   }
 
   /** Appends `data` at `position` of an open file; rejects with the errno error on failure. */
@@ -34,7 +56,8 @@ export class FsSeam {
 
   async fdatasync(op: FsOp, path: string, fd: number): Promise<void> {
     this.#fault(op, path);
-    await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    const sync = () => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+    await (this.faults.sync ? this.faults.sync(path, sync) : sync());
   }
 
   truncateSync(op: FsOp, path: string, fd: number, length: number): void {
@@ -60,6 +83,22 @@ export class FsSeam {
       if (fd !== undefined) fs.closeSync(fd);
     }
   }
+}
+
+/**
+ * The crash harness's pause: announce the point on the process's stderr (fd 2, synchronous even from a worker) and
+ * block this thread for `ms`, so a SIGKILL sent on the announcement lands inside the window.
+ */
+export function announceAndPause(ms: number): (point: CrashPoint) => void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return (point) => {
+    try {
+      fs.writeSync(2, `esd-crash-point ${point}\n`);
+    } catch {
+      // stderr closed: pause anyway.
+    }
+    Atomics.wait(cell, 0, 0, ms);
+  };
 }
 
 /** Builds an errno error like Node's own. */

@@ -10,16 +10,39 @@ export interface JournalOptions {
   segmentBytes?: number;
 }
 
+/** A journal record as stored; `internal` carries conf bookkeeping a write changed (the migration version). */
+export interface JournalRecord extends HistoryEntry {
+  internal?: Record<string, unknown>;
+}
+
 export interface ReplayResult {
-  records: HistoryEntry[];
-  /** Human-readable notes: torn tail dropped, unreadable lines. */
+  /** Records with rev > afterRev, contiguous from afterRev + 1. */
+  records: JournalRecord[];
+  /** Human-readable notes: torn tail dropped, unreadable lines, gaps. */
   problems: string[];
+  /** Evidence files the replay moved aside (segments it could not use). */
+  keptAside: string[];
+  /** The highest rev found on disk, also past a break, so a rebuilt store never reuses a rev. */
+  lastRevOnDisk: number;
+}
+
+interface Segment {
+  file: string;
+  firstRev: number;
+}
+
+/** A filename-safe timestamp for evidence files. */
+export function stamp(time = Date.now()): string {
+  return new Date(time).toISOString().replace(/[-:]/g, '').replace('.', '');
 }
 
 /**
  * The write-ahead journal of one store: JSON-lines segment files `storeHistory/<name>/<firstRev>.jsonl`.
  * A record is `{rev, time, source, ops, inverse}`; appending a group of records costs one write and one
  * fdatasync, which is what makes a write durable in O(size of the change).
+ *
+ * A segment is authoritative for revs from its own first rev up to the next segment's first rev: records an earlier
+ * segment holds at or past that point are leftovers of a failed append (never acknowledged) and are ignored.
  */
 export class Journal {
   readonly dir: string;
@@ -35,7 +58,7 @@ export class Journal {
   }
 
   /** Segment files, oldest first, with the first rev each holds. */
-  segments(): Array<{ file: string; firstRev: number }> {
+  segments(): Segment[] {
     let names: string[];
     try {
       names = fs.readdirSync(this.dir);
@@ -49,74 +72,156 @@ export class Journal {
       .sort((a, b) => a.firstRev - b.firstRev);
   }
 
+  /** True when any segment file exists (the store has been opened before). */
+  exists(): boolean {
+    return this.segments().length > 0;
+  }
+
+  /** The lowest rev the journal can still replay from (its oldest segment's first rev), if any. */
+  firstRev(): number | undefined {
+    return this.segments()[0]?.firstRev;
+  }
+
   /**
-   * Reads every record with rev > `afterRev`. A torn or unparsable tail of the newest segment is cut off
-   * (the bytes that never completed an fdatasync); a bad line anywhere else stops the replay there.
+   * Reads every record with rev > `afterRev`, repairing what a crash can leave: a torn or unparsable last line of a
+   * segment (bytes that never completed an fdatasync) is cut off. An unreadable record in the middle, or a gap in
+   * revs, ends the replay there: the segment is copied aside as evidence and cut at that point, and later segments
+   * are moved aside, so new records never land behind unusable ones.
    */
   replay(afterRev: number): ReplayResult {
-    const records: HistoryEntry[] = [];
+    const records: JournalRecord[] = [];
     const problems: string[] = [];
+    const keptAside: string[] = [];
+    let lastRevOnDisk = 0;
+    let expected = afterRev + 1;
     const segs = this.segments();
     for (let s = 0; s < segs.length; s++) {
-      const isLast = s === segs.length - 1;
+      const seg = segs[s];
       const next = segs[s + 1];
-      if (next && next.firstRev - 1 <= afterRev) continue;
-      const buf = fs.readFileSync(segs[s].file);
+      const limit = next ? next.firstRev : Number.MAX_SAFE_INTEGER;
+      if (next && next.firstRev - 1 <= afterRev) {
+        lastRevOnDisk = Math.max(lastRevOnDisk, next.firstRev - 1);
+        continue;
+      }
+      const buf = fs.readFileSync(seg.file);
       let start = 0;
       let validEnd = 0;
-      let stopped = false;
+      let stale = 0;
+      let breakAt: { byte: number; why: string } | undefined;
       while (start < buf.length) {
         const nl = buf.indexOf(10, start);
         const end = nl === -1 ? buf.length : nl;
-        const line = buf.subarray(start, end).toString('utf8');
-        let record: HistoryEntry | undefined;
-        if (nl !== -1) {
-          try {
-            record = JSON.parse(line) as HistoryEntry;
-            if (typeof record.rev !== 'number' || !Array.isArray(record.ops)) record = undefined;
-          } catch {
-            record = undefined;
-          }
-        }
+        const record = nl === -1 ? undefined : parseRecord(buf.subarray(start, end));
         if (!record) {
-          if (isLast && this.#onlyTailLeft(buf, end)) {
-            problems.push(`dropped a torn journal record at the end of ${path.basename(segs[s].file)} (${buf.length - start} bytes)`);
-            fs.truncateSync(segs[s].file, validEnd);
+          if (end >= buf.length - 1) {
+            problems.push(`dropped a torn journal record at the end of ${path.basename(seg.file)} (${buf.length - start} bytes)`);
+            fs.truncateSync(seg.file, validEnd);
           } else {
-            problems.push(`unreadable journal record in ${path.basename(segs[s].file)} at byte ${start}; replay stopped there`);
+            breakAt = { byte: start, why: `unreadable journal record in ${path.basename(seg.file)} at byte ${start}` };
           }
-          stopped = true;
           break;
         }
-        if (record.rev > afterRev) {
-          const prev = records.length > 0 ? records[records.length - 1].rev : afterRev;
-          if (record.rev !== prev + 1) {
-            problems.push(`journal gap: expected rev ${prev + 1}, found ${record.rev}; replay stopped there`);
-            stopped = true;
-            break;
+        if (record.rev >= limit) {
+          stale++;
+        } else {
+          lastRevOnDisk = Math.max(lastRevOnDisk, record.rev);
+          if (record.rev >= expected) {
+            if (record.rev !== expected) {
+              breakAt = { byte: start, why: `journal gap: expected rev ${expected}, found ${record.rev} in ${path.basename(seg.file)}` };
+              break;
+            }
+            records.push(record);
+            expected++;
           }
-          records.push(record);
         }
         validEnd = end + 1;
         start = end + 1;
       }
-      if (stopped) break;
+      if (stale > 0) problems.push(`ignored ${stale} record(s) of a failed append at the end of ${path.basename(seg.file)}`);
+      if (breakAt) {
+        for (let r = s; r < segs.length; r++) lastRevOnDisk = Math.max(lastRevOnDisk, lastRevIn(segs[r].file));
+        problems.push(`${breakAt.why}; replay stopped at rev ${expected - 1}, later records were kept aside`);
+        const evidence = aside(seg.file);
+        fs.copyFileSync(seg.file, evidence);
+        keptAside.push(evidence);
+        fs.truncateSync(seg.file, breakAt.byte);
+        for (let r = s + 1; r < segs.length; r++) keptAside.push(this.#moveAside(segs[r].file));
+        break;
+      }
     }
-    return { records, problems };
+    this.fsSeam.syncDir(this.dir);
+    return { records, problems, keptAside, lastRevOnDisk };
   }
 
-  #onlyTailLeft(buf: Buffer, end: number): boolean {
-    // Torn: the bad line is the last one (nothing but an optional trailing newline follows it).
-    return end >= buf.length - 1;
+  /**
+   * Keeps records up to `rev` and moves later ones aside (a segment holding both is copied aside, then cut), for
+   * records that parse but cannot be applied. Returns the evidence files.
+   */
+  cutAfter(rev: number): string[] {
+    const kept: string[] = [];
+    const segs = this.segments();
+    for (let s = 0; s < segs.length; s++) {
+      if (segs[s].firstRev > rev) {
+        kept.push(this.#moveAside(segs[s].file));
+        continue;
+      }
+      const buf = fs.readFileSync(segs[s].file);
+      let start = 0;
+      while (start < buf.length) {
+        const nl = buf.indexOf(10, start);
+        if (nl === -1) break;
+        const r = parseRecord(buf.subarray(start, nl));
+        if (r && r.rev > rev) {
+          const evidence = aside(segs[s].file);
+          fs.copyFileSync(segs[s].file, evidence);
+          kept.push(evidence);
+          fs.truncateSync(segs[s].file, start);
+          break;
+        }
+        start = nl + 1;
+      }
+    }
+    this.fsSeam.syncDir(this.dir);
+    return kept;
   }
 
-  /** Opens (or creates) the newest segment for appending; `nextRev` names a new segment. */
+  /** The highest rev of any readable record in any segment. */
+  lastRevOnDisk(): number {
+    return this.segments().reduce((max, s) => Math.max(max, lastRevIn(s.file)), 0);
+  }
+
+  /** Moves every segment aside (evidence the store could not use); returns the new names. */
+  moveAllAside(): string[] {
+    return this.segments().map((s) => this.#moveAside(s.file));
+  }
+
+  #moveAside(file: string): string {
+    if (file === this.#segmentPath) this.closeSync();
+    const to = aside(file);
+    fs.renameSync(file, to);
+    return to;
+  }
+
+  /**
+   * Opens the newest segment for appending if it ends exactly at `nextRev - 1` with a complete record (or is an empty
+   * segment for `nextRev`); otherwise starts a new segment named `nextRev`.
+   */
   openForAppend(nextRev: number): void {
     fs.mkdirSync(this.dir, { recursive: true });
     const segs = this.segments();
     const last = segs[segs.length - 1];
-    if (last && fs.statSync(last.file).size < this.#segmentBytes) this.#open(last.file, last.firstRev);
-    else this.#open(path.join(this.dir, `${String(nextRev).padStart(12, '0')}.jsonl`), nextRev);
+    if (last && fs.statSync(last.file).size < this.#segmentBytes && endsAt(last, nextRev - 1)) {
+      this.#open(last.file, last.firstRev);
+      return;
+    }
+    this.#openNew(nextRev);
+  }
+
+  #openNew(firstRev: number): void {
+    const file = path.join(this.dir, `${String(firstRev).padStart(12, '0')}.jsonl`);
+    // A file of that name can only hold bytes of a failed first append: keep them as evidence, start clean.
+    if (fs.existsSync(file) && fs.statSync(file).size > 0) this.#moveAside(file);
+    this.#open(file, firstRev);
   }
 
   #open(file: string, firstRev: number): void {
@@ -134,7 +239,10 @@ export class Journal {
    */
   async append(lines: string[], firstRev: number): Promise<void> {
     if (this.#fd === undefined) this.openForAppend(firstRev);
-    if (this.#segmentSize >= this.#segmentBytes) this.#open(path.join(this.dir, `${String(firstRev).padStart(12, '0')}.jsonl`), firstRev);
+    else if (this.#segmentSize >= this.#segmentBytes) {
+      this.#openNew(firstRev);
+      this.fsSeam.crashPoint('journal.rotated');
+    }
     const fd = this.#fd!;
     const data = Buffer.from(lines.join(''), 'utf8');
     const before = this.#segmentSize;
@@ -146,7 +254,8 @@ export class Journal {
       try {
         this.fsSeam.truncateSync('journal.truncate', this.#segmentPath, fd, before);
       } catch {
-        // Cannot cut the segment back: start a fresh one so the bad bytes stay at the tail of a closed segment.
+        // Cannot cut the segment back: the next append starts a new segment, which supersedes whatever of this
+        // group reached the disk (see the class comment), so the failed records are never replayed.
         this.closeSync();
       }
       throw error;
@@ -156,29 +265,38 @@ export class Journal {
   /** Deletes whole segments whose records all have rev ≤ `keepAfterRev` (never the one being appended to). */
   prune(keepAfterRev: number): void {
     const segs = this.segments();
+    let removed = 0;
     for (let i = 0; i < segs.length - 1; i++) {
       const lastRevInSegment = segs[i + 1].firstRev - 1;
-      if (lastRevInSegment <= keepAfterRev && segs[i].file !== this.#segmentPath) fs.rmSync(segs[i].file, { force: true });
+      if (lastRevInSegment <= keepAfterRev && segs[i].file !== this.#segmentPath) {
+        if (removed > 0) this.fsSeam.crashPoint('journal.prune');
+        fs.rmSync(segs[i].file, { force: true });
+        removed++;
+      }
     }
+    if (removed > 0) this.fsSeam.syncDir(this.dir);
   }
 
   /** Reads records in [fromRev, toRev] for history and rollback. */
-  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): HistoryEntry[] {
-    const out: HistoryEntry[] = [];
+  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): JournalRecord[] {
+    const out: JournalRecord[] = [];
     const segs = this.segments();
     for (let s = 0; s < segs.length; s++) {
       const next = segs[s + 1];
       if (next && next.firstRev <= fromRev) continue;
       if (segs[s].firstRev > toRev) break;
-      const text = fs.readFileSync(segs[s].file, 'utf8');
+      const limit = next ? next.firstRev : Number.MAX_SAFE_INTEGER;
+      let text: string;
+      try {
+        text = fs.readFileSync(segs[s].file, 'utf8');
+      } catch {
+        continue; // pruned meanwhile
+      }
       for (const line of text.split('\n')) {
         if (!line) continue;
-        try {
-          const r = JSON.parse(line) as HistoryEntry;
-          if (r.rev >= fromRev && r.rev <= toRev) out.push(r);
-        } catch {
-          // A torn tail is not history.
-        }
+        const r = parseRecord(Buffer.from(line));
+        // A torn tail or a failed append's leftovers are not history.
+        if (r && r.rev < limit && r.rev >= fromRev && r.rev <= toRev) out.push(r);
       }
     }
     return out;
@@ -187,7 +305,13 @@ export class Journal {
   stats(): { segments: number; bytes: number } {
     const segs = this.segments();
     let bytes = 0;
-    for (const s of segs) bytes += fs.statSync(s.file).size;
+    for (const s of segs) {
+      try {
+        bytes += fs.statSync(s.file).size;
+      } catch {
+        // pruned meanwhile
+      }
+    }
     return { segments: segs.length, bytes };
   }
 
@@ -199,6 +323,44 @@ export class Journal {
     if (this.#fd !== undefined) {
       fs.closeSync(this.#fd);
       this.#fd = undefined;
+      this.#segmentPath = '';
     }
   }
+}
+
+function parseRecord(bytes: Buffer): JournalRecord | undefined {
+  try {
+    const r = JSON.parse(bytes.toString('utf8')) as JournalRecord;
+    if (r === null || typeof r !== 'object' || !Number.isSafeInteger(r.rev) || r.rev < 1 || !Array.isArray(r.ops)) return undefined;
+    return r;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the segment ends with a complete record of rev `rev` (or is empty and would start at `rev + 1`). */
+function endsAt(seg: Segment, rev: number): boolean {
+  const buf = fs.readFileSync(seg.file);
+  if (buf.length === 0) return seg.firstRev === rev + 1;
+  if (buf[buf.length - 1] !== 10) return false;
+  const prevNl = buf.lastIndexOf(10, buf.length - 2);
+  const last = parseRecord(buf.subarray(prevNl + 1, buf.length - 1));
+  return last?.rev === rev;
+}
+
+function lastRevIn(file: string): number {
+  let max = 0;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const r = line ? parseRecord(Buffer.from(line)) : undefined;
+    if (r && r.rev > max) max = r.rev;
+  }
+  return max;
+}
+
+/** `<dir>/000000000042.jsonl` → `<dir>/000000000042.corrupt-<time>.jsonl` (no longer a segment name). */
+function aside(file: string): string {
+  const base = file.replace(/\.jsonl$/, '');
+  let to = `${base}.corrupt-${stamp()}.jsonl`;
+  for (let i = 2; fs.existsSync(to); i++) to = `${base}.corrupt-${stamp()}-${i}.jsonl`;
+  return to;
 }

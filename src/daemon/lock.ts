@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { StoreError } from '../protocol/errors.ts';
@@ -6,28 +7,45 @@ import { StoreError } from '../protocol/errors.ts';
 /** How long a lock whose holder stopped refreshing it stays valid (proper-lockfile's minimum is 5 s). */
 const STALE_MS = 5000;
 
+/** What the owner note beside the lock says about its holder. */
+interface OwnerNote {
+  daemonId?: string;
+  pid?: number;
+  host?: string;
+  /** Identity of the lock directory the note was written for, so a note never vouches for someone else's lock. */
+  lockIno?: number;
+  lockBirth?: number;
+}
+
 /**
- * One daemon per folder (SPEC §6.9): a proper-lockfile lock per store, kept fresh by its mtime. A lock left by a
- * killed process is taken over once stale; a lock left by *our own* previous daemon (the supervisor saw it exit and
- * passes its id) is taken over at once, so a restart after a crash does not wait out the stale time.
+ * One daemon per folder (SPEC §6.9): a proper-lockfile lock per store (`<name>.json.lock`, kept fresh by its mtime).
+ *
+ * Takeover of a lock whose holder is gone, without waiting out proper-lockfile's stale time:
+ * - the holder was *our own* previous daemon (the supervisor saw it exit and passes its id), or
+ * - the holder's process is dead: the owner note names its pid and host, and `process.kill(pid, 0)` fails with ESRCH
+ *   on this host (a SIGKILLed app, a crashed worker host).
+ * The note is only trusted when it was written for the lock directory that exists now (same inode and birth time),
+ * so a takeover can never remove a lock a live daemon just acquired. Without a usable note, a lock left by a killed
+ * process is taken over once stale (5 s).
  */
 export class StoreLock {
   readonly #lockPath: string;
   /** Beside the lock directory, not in it: proper-lockfile removes a stale lock with rmdir. */
   readonly #ownerPath: string;
   #release: (() => Promise<void>) | undefined;
+  /** Why the last acquire took a lock over, if it did (for info and tests). */
+  tookOver: string | undefined;
 
   constructor(readonly cwd: string, readonly store: string, readonly daemonId: string) {
     this.#lockPath = path.join(cwd, `${store}.json.lock`);
     this.#ownerPath = path.join(cwd, `${store}.json.lock-owner`);
   }
 
+  /** Takes the store's lock, or fails with STORE_LOCKED when a live daemon holds it. */
   async acquire(options: { previousDaemonId?: string; waitForStale?: boolean } = {}): Promise<void> {
     fs.mkdirSync(this.cwd, { recursive: true });
     const target = path.join(this.cwd, `${this.store}.json`);
-    if (options.previousDaemonId && this.#owner() === options.previousDaemonId) {
-      fs.rmSync(this.#lockPath, { recursive: true, force: true });
-    }
+    this.tookOver = this.#takeOver(options.previousDaemonId);
     try {
       this.#release = await lockfile.lock(target, {
         lockfilePath: this.#lockPath,
@@ -47,15 +65,41 @@ export class StoreLock {
       throw new StoreError('IO_FAILED', `Could not lock store "${this.store}": ${(error as Error).message}`, { store: this.store, cause: error });
     }
     try {
-      fs.writeFileSync(this.#ownerPath, JSON.stringify({ daemonId: this.daemonId, pid: process.pid }));
+      const st = fs.statSync(this.#lockPath);
+      const note: OwnerNote = { daemonId: this.daemonId, pid: process.pid, host: os.hostname(), lockIno: st.ino, lockBirth: st.birthtimeMs };
+      fs.writeFileSync(this.#ownerPath, JSON.stringify(note));
     } catch {
-      // The owner note only speeds up takeover after our own crash; the lock holds without it.
+      // The owner note only speeds up takeover after a crash; the lock holds without it.
     }
   }
 
-  #owner(): string | undefined {
+  /**
+   * Removes the current lock if its holder is gone; returns why, or undefined. The lock directory is first renamed
+   * away and checked again under its new name, so a lock another starting daemon created in between is put back
+   * instead of removed.
+   */
+  #takeOver(previousDaemonId: string | undefined): string | undefined {
+    let note: OwnerNote;
     try {
-      return (JSON.parse(fs.readFileSync(this.#ownerPath, 'utf8')) as { daemonId?: string }).daemonId;
+      note = JSON.parse(fs.readFileSync(this.#ownerPath, 'utf8')) as OwnerNote;
+    } catch {
+      return undefined;
+    }
+    const ours = (st: fs.Stats) => note.lockIno === st.ino && note.lockBirth === st.birthtimeMs;
+    let why: string | undefined;
+    if (previousDaemonId && note.daemonId === previousDaemonId) why = `the previous daemon ${previousDaemonId} crashed`;
+    else if (note.host === os.hostname() && typeof note.pid === 'number' && !isAlive(note.pid)) why = `its holder (pid ${note.pid}) is no longer running`;
+    if (!why) return undefined;
+    try {
+      if (!ours(fs.statSync(this.#lockPath))) return undefined;
+      const away = `${this.#lockPath}.takeover-${process.pid}-${Date.now()}`;
+      fs.renameSync(this.#lockPath, away);
+      if (!ours(fs.statSync(away))) {
+        fs.renameSync(away, this.#lockPath);
+        return undefined;
+      }
+      fs.rmSync(away, { recursive: true, force: true });
+      return why;
     } catch {
       return undefined;
     }
@@ -72,5 +116,16 @@ export class StoreLock {
         // Already released or compromised.
       }
     }
+  }
+}
+
+/** `kill(pid, 0)` probes without signalling: ESRCH means no such process; EPERM means it lives under another user. */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }

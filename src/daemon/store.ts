@@ -12,6 +12,8 @@ import { Draft, size } from './draft.ts';
 import { FsSeam } from './fs-seam.ts';
 import { Journal } from './journal.ts';
 import { LatencyWindow } from './latency.ts';
+import { migrationPending } from './migrations.ts';
+import { recoverStore, type BackupSource } from './recovery.ts';
 import { DocumentValidator, validationError } from './validator.ts';
 import type Conf from 'conf';
 
@@ -45,6 +47,8 @@ interface Job {
   authorize?(paths: readonly string[][]): void;
   /** Validate the whole document instead of the changed paths (import, restore). */
   validateAll?: boolean;
+  /** conf bookkeeping this write changes (a migration's version): journaled with the record, applied on commit. */
+  internal?: Record<string, unknown>;
   resolve(result: { rev: number }): void;
   reject(error: StoreError): void;
 }
@@ -89,6 +93,14 @@ export class StoreEngine {
   #latency = new LatencyWindow(1024);
   #recovery: StoreInfo['recovery'] = { replayed: 0, source: 'new', problems: [], keptAside: [] };
   #defaults: JsonObject;
+  /** Failed checkpoints retry on a growing delay (never a busy loop); the journal holds everything meanwhile. */
+  #checkpointRetry: { timer: NodeJS.Timeout | undefined; delay: number } = { timer: undefined, delay: 0 };
+  #flushRetryDelay = 0;
+  /**
+   * The rev the journal must be kept back to for start-up recovery (the newest backup's): a store rebuilt from that
+   * backup replays the journal from there. Set by the daemon's BackupManager.
+   */
+  journalFloor: (() => number | undefined) | undefined;
 
   constructor(def: StoreDefinition, readonly ctx: StoreContext) {
     this.name = checkStoreName(def.name);
@@ -111,29 +123,33 @@ export class StoreEngine {
     return this.def.durability ?? 'strict';
   }
 
-  /** Loads the checkpoint and replays newer journal records. */
-  open(): void {
-    const loaded = this.checkpoint.load();
-    this.doc = loaded.doc;
-    this.#internal = loaded.internal;
-    this.#checkpointRev = loaded.meta.rev;
-    this.rev = loaded.meta.rev;
-    this.#recovery.source = loaded.existed ? 'checkpoint' : 'new';
-    const { records, problems } = this.journal.replay(this.rev);
-    for (const record of records) {
-      const draft = new Draft(this.doc, this.name);
-      for (const op of record.ops) draft.patchOp(op, 0);
-      this.rev = record.rev;
-    }
-    this.#recovery.replayed = records.length;
-    this.#recovery.problems.push(...problems);
-    this.#sinceCheckpoint.records = records.length;
-    if (this.#validator) {
+  /**
+   * Start-up recovery (see recovery.ts): loads the checkpoint and replays newer journal records, or rebuilds from the
+   * newest valid backup plus the journal when the checkpoint is unusable. Throws only IO_FAILED (nothing readable
+   * could be written back); bad data never throws.
+   */
+  open(options: { backups?: BackupSource } = {}): void {
+    const recovered = recoverStore({
+      name: this.name, checkpoint: this.checkpoint, journal: this.journal, validator: this.#validator,
+      defaults: this.#defaults, backups: options.backups, migrationPending: (internal) => migrationPending(this.def, internal),
+    });
+    this.doc = recovered.doc;
+    this.#internal = recovered.internal;
+    this.#checkpointRev = recovered.checkpointRev;
+    this.rev = recovered.rev;
+    this.#recovery = recovered.report;
+    this.#sinceCheckpoint.records = recovered.report.replayed;
+    if (this.#validator && !migrationPending(this.def, this.#internal)) {
       const issues = this.#validator.validateAll(this.doc);
       if (issues.length > 0) this.#recovery.problems.push(`the document does not match the schema at open: ${issues.map((i) => `${i.instancePath} ${i.message}`).join('; ')}`);
     }
     this.#approxBytes = size(this.doc);
     this.journal.openForAppend(this.rev + 1);
+  }
+
+  /** conf's internal data (its migration version), as committed. */
+  get internal(): Record<string, unknown> {
+    return this.#internal;
   }
 
   /** Subscribes to committed writes (in rev order). */
@@ -164,7 +180,7 @@ export class StoreEngine {
   }
 
   /** Queues an internal write (rollback, restore, import, external edit). */
-  submit(source: string, build: (draft: Draft) => void, options: { ifRev?: number; validateAll?: boolean; authorize?: Job['authorize'] } = {}): Promise<{ rev: number }> {
+  submit(source: string, build: (draft: Draft) => void, options: { ifRev?: number; validateAll?: boolean; authorize?: Job['authorize']; internal?: Record<string, unknown> } = {}): Promise<{ rev: number }> {
     return this.#submit({ source, build, ...options });
   }
 
@@ -254,7 +270,7 @@ export class StoreEngine {
         job.reject(toStoreError(error, 'INVALID_KEY', this.name));
         continue;
       }
-      if (draft.ops.length === 0) {
+      if (draft.ops.length === 0 && !job.internal) {
         // Nothing changed (e.g. delete of a missing key): no rev, no record.
         accepted.push({ job, draft, record: undefined as never, line: '' });
         continue;
@@ -264,7 +280,7 @@ export class StoreEngine {
       const record: CommitRecord = { rev, time, source: job.source, ops: draft.ops, paths: draft.paths };
       // Serialized now: later drafts in this group may mutate objects the document shares with nothing else,
       // but the record must say exactly what this write did.
-      const line = JSON.stringify({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse }) + '\n';
+      const line = JSON.stringify({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(job.internal && { internal: job.internal }) }) + '\n';
       this.#approxBytes += draft.byteDelta;
       accepted.push({ job, draft, record, line });
     }
@@ -291,10 +307,12 @@ export class StoreEngine {
         // relaxed: already acknowledged; keep the records and retry them with the next group (or a timer).
         this.#unflushed = lines;
         this.#unflushedFirstRev = appendFrom;
-        this.#recovery.problems.push(`relaxed flush failed, will retry: ${(error as Error).message}`);
-        setTimeout(() => this.#queue.push({ source: 'flush', build: () => {}, resolve: () => {}, reject: () => {} }), 100).unref();
+        this.#problem(`relaxed flush failed, will retry: ${(error as Error).message}`);
+        this.#flushRetryDelay = Math.min(Math.max(this.#flushRetryDelay * 2, 100), 5000);
+        setTimeout(() => this.#queue.push({ source: 'flush', build: () => {}, resolve: () => {}, reject: () => {} }), this.#flushRetryDelay).unref();
         return;
       }
+      this.#flushRetryDelay = 0;
       this.#sinceCheckpoint.records += lines.length;
       this.#sinceCheckpoint.bytes += lines.reduce((n, l) => n + l.length, 0);
       if (!relaxed) this.#publish(accepted);
@@ -308,6 +326,7 @@ export class StoreEngine {
   #publish(accepted: Array<{ job: Job; record: CommitRecord; line: string }>): void {
     for (const a of accepted) {
       if (a.line === '') continue;
+      if (a.job.internal) this.#internal = { ...this.#internal, ...a.job.internal };
       this.#counters.writes++;
       for (const l of this.#listeners) l(a.record);
     }
@@ -325,24 +344,57 @@ export class StoreEngine {
     this.#idleTimer.unref();
   }
 
-  /** Writes the whole document through conf/electron-store if it is newer than the file. Call only when idle. */
-  checkpointNow(): void {
+  /**
+   * Writes the whole document through conf/electron-store if it is newer than the file, then prunes journal segments
+   * nothing needs any more: kept back to the oldest of the checkpoint's rev, the newest backup's rev (recovery rebuilds
+   * from it) and `history.maxEntries`. Call only when idle. Returns whether the file is now current.
+   * `force`: also when relaxed records are not yet in the journal (close: their data must not be lost).
+   */
+  checkpointNow(options: { force?: boolean } = {}): boolean {
     clearTimeout(this.#idleTimer);
-    if (this.rev === this.#checkpointRev && fs.existsSync(this.checkpoint.path)) return;
+    clearTimeout(this.#checkpointRetry.timer);
+    this.#checkpointRetry.timer = undefined;
+    if (this.rev === this.#checkpointRev && fs.existsSync(this.checkpoint.path)) return true;
     // Never checkpoint past what the journal holds: relaxed records not yet flushed would be lost from history.
-    if (this.#unflushed.length > 0) return;
+    if (this.#unflushed.length > 0 && !options.force) return false;
     try {
       const meta: CheckpointMeta = { rev: this.rev, time: Date.now() };
       this.checkpoint.write(this.doc, this.#internal, meta);
-      this.#checkpointRev = this.rev;
-      this.#sinceCheckpoint = { records: 0, bytes: 0 };
-      this.#counters.checkpoints++;
-      const keep = this.def.history?.maxEntries ?? 1000;
-      this.journal.prune(Math.min(this.#checkpointRev, this.rev - keep));
     } catch (error) {
-      // The journal still holds everything; retry on the next commit or idle timer.
-      this.#recovery.problems.push(`checkpoint failed: ${(error as Error).message}`);
+      // The journal still holds everything. Retry on a growing delay, also when no further write comes.
+      this.#problem(`checkpoint failed, will retry: ${(error as Error).message}`);
+      const retry = this.#checkpointRetry;
+      retry.delay = Math.min(Math.max(retry.delay * 2, Math.min(this.#opts.idleMs, 1000), 10), 30_000);
+      if (!this.#closed) {
+        retry.timer = setTimeout(() => this.#queue.whenIdle(() => this.checkpointNow()), retry.delay);
+        retry.timer.unref();
+      }
+      return false;
     }
+    this.#checkpointRetry.delay = 0;
+    this.#checkpointRev = this.rev;
+    this.#sinceCheckpoint = { records: 0, bytes: 0 };
+    this.#counters.checkpoints++;
+    const keep = this.def.history?.maxEntries ?? 1000;
+    const floor = this.journalFloor?.();
+    try {
+      this.journal.prune(Math.min(this.#checkpointRev, this.rev - keep, floor ?? Number.MAX_SAFE_INTEGER));
+    } catch (error) {
+      this.#problem(`journal prune failed: ${(error as Error).message}`);
+    }
+    return true;
+  }
+
+  /** Notes a problem for info().recovery.problems (bounded; a repeat of the last note is not stacked). */
+  reportProblem(message: string): void {
+    this.#problem(message);
+  }
+
+  #problem(message: string): void {
+    const problems = this.#recovery.problems;
+    if (problems[problems.length - 1] === message) return;
+    problems.push(message);
+    if (problems.length > 100) problems.splice(0, problems.length - 100);
   }
 
   /** Rewrites the checkpoint from memory even when it is current (a hand edit was rejected or merged). Call only when idle. */
@@ -417,13 +469,37 @@ export class StoreEngine {
     };
   }
 
-  /** Drains queued writes, checkpoints and closes the journal; later writes fail with CLOSED. */
+  /**
+   * Drains queued writes, flushes relaxed records still waiting for the journal, checkpoints and closes the journal;
+   * later writes fail with CLOSED. Nothing acknowledged is lost: if the journal cannot take the relaxed records, the
+   * checkpoint (which holds their data) is written anyway.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     await this.#queue.drain();
     this.#closed = true;
-    await this.whenCommitted(() => this.checkpointNow());
+    await this.whenCommitted(async () => {
+      const pending = this.#unflushed;
+      this.#unflushed = [];
+      if (pending.length > 0) {
+        try {
+          await this.journal.append(pending, this.#unflushedFirstRev);
+        } catch (error) {
+          this.#problem(`relaxed records could not be journaled at close (${(error as Error).message}); the checkpoint holds them`);
+        }
+      }
+      this.checkpointNow({ force: true });
+    });
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#checkpointRetry.timer);
+    this.journal.closeSync();
+  }
+
+  /** Closes the files without a checkpoint (a store that failed to open after recovery, e.g. MIGRATION_FAILED). */
+  abandon(): void {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#checkpointRetry.timer);
     this.journal.closeSync();
   }
 

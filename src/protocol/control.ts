@@ -14,7 +14,11 @@ export type ControlToDaemon =
     stores: StoreDefinition[] | string;
     encryptionKey?: Uint8Array;
     /** Engine tuning for tests and benchmarks. */
-    tuning?: { checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number };
+    tuning?: {
+      checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number;
+      /** Crash harness only: announce each crash window on stderr and pause the daemon there this long (ms). */
+      crashPauseMs?: number;
+    };
   }
   /** A new client; its port travels in the transfer list. */
   | { t: 'connect'; clientId: string; policy?: ClientPolicy; trusted: boolean }

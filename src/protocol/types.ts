@@ -112,8 +112,22 @@ export interface StoreInfo {
   journal: { segments: number; records: number; bytes: number };
   backups: number;
   durability: 'strict' | 'relaxed';
-  /** What happened at open: replayed records, recovery source, evidence files kept aside. */
-  recovery: { replayed: number; source: 'checkpoint' | 'backup' | 'defaults' | 'new'; problems: string[]; keptAside: string[] };
+  /**
+   * What happened at open. `source`: the checkpoint (normal), a `new` store, or a rebuild — from a `backup`
+   * (`backupId`) plus the journal, from the defaults plus the whole `journal`, or from the `defaults` alone when nothing
+   * valid was left. `baseRev`: the rev the replay started from; `replayed`: journal records applied on top;
+   * `lostRevs`: revs that existed but could not be recovered; `keptAside`: evidence files (never deleted);
+   * `problems`: what was found, in words.
+   */
+  recovery: {
+    replayed: number;
+    source: 'checkpoint' | 'backup' | 'journal' | 'defaults' | 'new';
+    baseRev?: number;
+    backupId?: string;
+    lostRevs?: { from: number; to: number };
+    problems: string[];
+    keptAside: string[];
+  };
   counters: { writes: number; rejected: number; groups: number; fsyncs: number; checkpoints: number };
   latencyMs: { commitP50: number; commitP99: number };
 }

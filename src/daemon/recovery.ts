@@ -1,0 +1,200 @@
+import { StoreError } from '../protocol/errors.ts';
+import type { JsonObject, StoreInfo } from '../protocol/types.ts';
+import type { CheckedBackup } from './backups.ts';
+import { INTERNAL_KEY, type CheckpointFile } from './checkpoint.ts';
+import { Draft } from './draft.ts';
+import type { Journal, JournalRecord } from './journal.ts';
+import type { DocumentValidator } from './validator.ts';
+
+/** What `info().recovery` reports about the last open. */
+export type RecoveryReport = StoreInfo['recovery'];
+
+/** Where recovery may find a backup to rebuild from. */
+export interface BackupSource {
+  /** The newest backup that verifies (hash, parse, schema); pushes why others were skipped. */
+  newestValid(skipped: string[]): CheckedBackup | undefined;
+}
+
+export interface RecoveryInput {
+  name: string;
+  checkpoint: CheckpointFile;
+  journal: Journal;
+  validator?: DocumentValidator;
+  defaults: JsonObject;
+  backups?: BackupSource;
+  /** True when migrations will run on a document with this conf data: its old shape need not fit the schema yet. */
+  migrationPending?(internal: Record<string, unknown>): boolean;
+}
+
+/** The state a store opens with. */
+export interface Recovered {
+  doc: JsonObject;
+  internal: Record<string, unknown>;
+  rev: number;
+  checkpointRev: number;
+  report: RecoveryReport;
+}
+
+interface Base {
+  doc: JsonObject;
+  internal: Record<string, unknown>;
+  rev: number;
+  source: RecoveryReport['source'];
+  backupId?: string;
+}
+
+/**
+ * Start-up recovery (SPEC §6.8), in this order:
+ * 1. The checkpoint `<name>.json`, if it reads, parses to an object, carries a sane rev and fits the schema.
+ * 2. Otherwise (truncated, garbage, empty, failing the schema, or missing while a journal or backups exist) it is
+ *    renamed `<name>.corrupt-<time>.json` and the store is rebuilt from the newest backup that verifies.
+ * 3. Without a usable backup, from the defaults plus the whole journal if it still starts at rev 1.
+ * 4. Otherwise from the defaults alone; every piece of evidence stays on disk and the report says so.
+ * Then journal records newer than the base are replayed (a torn last record is dropped). A rebuilt store is
+ * checkpointed at once, at the highest rev it ever had, so revs never go backwards. Never throws for bad data;
+ * throws IO_FAILED only when the rebuilt state cannot be written.
+ */
+export function recoverStore(input: RecoveryInput): Recovered {
+  const { checkpoint, journal, name } = input;
+  const problems: string[] = [];
+  const keptAside: string[] = [];
+  let base: Base | undefined;
+  let knownRev = 0;
+  let needsBase = false;
+
+  const inspected = checkpoint.inspect();
+  if (inspected.state === 'ok') {
+    const why = checkRaw(inspected.raw, input);
+    knownRev = Math.max(knownRev, metaRev(inspected.raw) ?? 0);
+    if (why === undefined) {
+      try {
+        const loaded = checkpoint.load();
+        base = { doc: loaded.doc, internal: loaded.internal, rev: loaded.meta.rev, source: 'checkpoint' };
+      } catch (error) {
+        keepAside(`it cannot be loaded (${(error as Error).message})`);
+      }
+    } else {
+      keepAside(why);
+    }
+  } else if (inspected.state === 'bad') {
+    keepAside(inspected.reason);
+  } else if (journal.exists()) {
+    problems.push(`checkpoint ${name}.json is missing although the store has a journal`);
+    needsBase = true;
+  }
+
+  function keepAside(reason: string): void {
+    try {
+      const to = checkpoint.moveAside();
+      keptAside.push(to);
+      problems.push(`checkpoint ${name}.json was unusable: ${reason}; kept aside as ${to}`);
+    } catch (error) {
+      throw new StoreError('IO_FAILED', `Store "${name}": the checkpoint is unusable (${reason}) and could not be moved aside (${(error as Error).message}). Check the folder's permissions.`, { store: name, cause: error });
+    }
+    needsBase = true;
+  }
+
+  const skipped: string[] = [];
+  let backup: CheckedBackup | undefined;
+  if (!base && !needsBase) {
+    // A missing file with no journal: a new store, or a folder whose files were lost but whose backups remain.
+    backup = input.backups?.newestValid(skipped);
+    if (backup) {
+      problems.push(`checkpoint ${name}.json and its journal are missing, but backups exist`);
+    } else {
+      const loaded = checkpoint.load();
+      base = { doc: loaded.doc, internal: loaded.internal, rev: loaded.meta.rev, source: 'new' };
+    }
+  } else if (!base) {
+    backup = input.backups?.newestValid(skipped);
+  }
+
+  if (!base) {
+    problems.push(...skipped);
+    if (backup) {
+      base = { doc: backup.doc, internal: backup.internal, rev: backup.info.rev, source: 'backup', backupId: backup.info.id };
+      problems.push(`rebuilt from backup ${backup.info.id} (rev ${backup.info.rev}) plus the journal`);
+    } else if (journal.firstRev() === 1) {
+      base = { doc: structuredClone(input.defaults), internal: {}, rev: 0, source: 'journal' };
+      problems.push('no usable backup: rebuilt from the defaults plus the whole journal (kept since rev 1)');
+    } else {
+      base = { doc: structuredClone(input.defaults), internal: {}, rev: 0, source: 'defaults' };
+      knownRev = Math.max(knownRev, journal.lastRevOnDisk());
+      keptAside.push(...journal.moveAllAside());
+      problems.push('nothing valid to rebuild from (no usable checkpoint, backup or complete journal): started from the defaults; the evidence is kept aside');
+    }
+  }
+
+  const replay = journal.replay(base.rev);
+  problems.push(...replay.problems);
+  keptAside.push(...replay.keptAside);
+  knownRev = Math.max(knownRev, replay.lastRevOnDisk);
+  const doc = base.doc;
+  let internal = base.internal;
+  let rev = base.rev;
+  let replayed = 0;
+  for (const record of replay.records) {
+    const draft = new Draft(doc, name);
+    try {
+      for (const op of record.ops) draft.patchOp(op, 0);
+    } catch (error) {
+      draft.undo();
+      problems.push(`journal record ${record.rev} does not apply to the document (${(error as Error).message}); replay stopped at rev ${rev}, later records were kept aside`);
+      keptAside.push(...journal.cutAfter(rev));
+      break;
+    }
+    if (record.internal) internal = { ...internal, ...record.internal };
+    rev = record.rev;
+    replayed++;
+  }
+
+  const rebuilt = base.source !== 'checkpoint' && base.source !== 'new';
+  let lostRevs: RecoveryReport['lostRevs'];
+  if (knownRev > rev) {
+    lostRevs = { from: rev + 1, to: knownRev };
+    problems.push(`revs ${rev + 1}…${knownRev} could not be recovered (their records are kept aside); the store continues at rev ${knownRev}`);
+    rev = knownRev;
+  }
+  let checkpointRev = base.source === 'checkpoint' || base.source === 'new' ? base.rev : 0;
+  if (rebuilt || lostRevs) {
+    // Persist the rebuilt state now: the next start must not depend on this rebuild again.
+    try {
+      checkpoint.write(doc, internal, { rev, time: Date.now() });
+      checkpointRev = rev;
+    } catch (error) {
+      throw new StoreError('IO_FAILED', `Store "${name}": rebuilt the document but could not write it (${(error as Error).message}); nothing was changed on disk except evidence kept aside. Free disk space or fix permissions and restart.`, { store: name, cause: error });
+    }
+  }
+
+  return {
+    doc, internal, rev, checkpointRev,
+    report: {
+      replayed, source: base.source, problems, keptAside, baseRev: base.rev,
+      ...(base.backupId !== undefined && { backupId: base.backupId }),
+      ...(lostRevs && { lostRevs }),
+    },
+  };
+}
+
+/** Why a parsed checkpoint cannot be trusted, or undefined. */
+function checkRaw(raw: Record<string, unknown>, input: RecoveryInput): string | undefined {
+  const internal = raw[INTERNAL_KEY];
+  if (internal !== undefined && (internal === null || typeof internal !== 'object' || Array.isArray(internal))) return `its ${INTERNAL_KEY} is not an object`;
+  const meta = (internal as Record<string, unknown> | undefined)?.storeDaemon as Record<string, unknown> | undefined;
+  if (meta !== undefined && (typeof meta !== 'object' || meta === null || !Number.isSafeInteger(meta.rev) || (meta.rev as number) < 0)) {
+    return 'its recorded rev is not a non-negative integer';
+  }
+  if (!input.validator) return undefined;
+  if (input.migrationPending?.((internal ?? {}) as Record<string, unknown>)) return undefined;
+  const { [INTERNAL_KEY]: _i, ...doc } = raw;
+  const issues = input.validator.validateAll({ ...input.defaults, ...doc });
+  if (issues.length === 0) return undefined;
+  return `it does not match the schema (${issues.slice(0, 3).map((i) => `${i.instancePath || '(root)'} ${i.message}`).join('; ')})`;
+}
+
+function metaRev(raw: Record<string, unknown>): number | undefined {
+  const rev = ((raw[INTERNAL_KEY] as Record<string, unknown> | undefined)?.storeDaemon as { rev?: unknown } | undefined)?.rev;
+  return typeof rev === 'number' && Number.isSafeInteger(rev) && rev >= 0 ? rev : undefined;
+}
+
+export type { JournalRecord };
