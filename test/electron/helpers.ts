@@ -2,8 +2,9 @@
  * Helpers for tests against the Electron emulation. Import './emulation/register.ts' before this module in a test
  * file: it makes the test process an Electron main process.
  */
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { after } from 'node:test';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startStoreDaemon, type DaemonOptions, type StoreDaemon } from '../../src/client-main/index.ts';
 import { settingsDef, tmpDir } from '../helpers.ts';
@@ -16,14 +17,14 @@ app.on('window-all-closed', () => {});
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const fixture = (name: string) => path.join(fixtures, name);
 
-/** Starts the daemon as Electron's main would (utility process, userData = a fresh temp folder). */
-export async function startElectronDaemon(options: Partial<DaemonOptions> = {}): Promise<{ daemon: StoreDaemon; userData: string; child: UtilityProcess }> {
+/** Starts the daemon as Electron's main would (utility process, userData = a fresh temp folder); closed after `t`. */
+export async function startElectronDaemon(t: TestContext, options: Partial<DaemonOptions> = {}): Promise<{ daemon: StoreDaemon; userData: string; child: UtilityProcess }> {
   const userData = tmpDir('esd-electron-');
   app.setPath('userData', userData);
   await app.whenReady();
   const before = utilityProcesses.length;
   const daemon = await startStoreDaemon({ stores: [settingsDef()], ...options });
-  after(() => daemon.close());
+  t.after(() => daemon.close());
   return { daemon, userData, child: utilityProcesses[before] };
 }
 
@@ -32,10 +33,10 @@ export function currentUtilityProcess(): UtilityProcess {
   return utilityProcesses[utilityProcesses.length - 1];
 }
 
-/** Opens a window with the store preload (unless `preload: false`) and waits for its page to load. */
-export async function openWindow(page = 'window.html', options: { preload?: boolean } = {}): Promise<BrowserWindow> {
+/** Opens a window with the store preload (unless `preload: false`) and waits for its page to load; gone after `t`. */
+export async function openWindow(t: TestContext, page = 'window.html', options: { preload?: boolean } = {}): Promise<BrowserWindow> {
   const win = new BrowserWindow({ show: false, webPreferences: { contextIsolation: true, sandbox: true, ...(options.preload !== false && { preload: fixture('preload.ts') }) } });
-  after(() => win.destroy());
+  t.after(() => win.destroy());
   await win.loadFile(fixture(page));
   return win;
 }
@@ -46,7 +47,7 @@ export function inPage<T = unknown>(win: BrowserWindow, code: string): Promise<T
 }
 
 /** Resolves on the next `event` of `emitter` (with its first argument); rejects after `ms`. */
-export function nextEvent<T = unknown>(emitter: { once(event: string, listener: (value: T) => void): unknown; removeListener(event: string, listener: (value: T) => void): unknown }, event: string, ms = 20_000): Promise<T> {
+export function nextEvent<T = unknown>(emitter: EventEmitter, event: string, ms = 20_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const listener = (value: T) => {
       clearTimeout(timer);
@@ -57,5 +58,22 @@ export function nextEvent<T = unknown>(emitter: { once(event: string, listener: 
       reject(new Error(`timed out after ${ms} ms waiting for '${event}'`));
     }, ms);
     emitter.once(event, listener);
+  });
+}
+
+/** Resolves once a client's cache has reached `rev`. */
+export function untilRev(store: { rev: number; onDidAnyChange(cb: () => void): () => void }, rev: number, ms = 20_000): Promise<void> {
+  if (store.rev >= rev) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out after ${ms} ms waiting for rev ${rev} (at ${store.rev})`));
+    }, ms);
+    const off = store.onDidAnyChange(() => {
+      if (store.rev < rev) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
   });
 }

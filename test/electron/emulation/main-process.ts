@@ -22,11 +22,9 @@ export type ElectronEvent<T extends object = object> = T & { preventDefault(): v
 
 function electronEvent<T extends object>(fields: T = {} as T): ElectronEvent<T> {
   let prevented = false;
-  return Object.assign(fields, {
-    preventDefault: () => void (prevented = true),
-    get defaultPrevented() {
-      return prevented;
-    },
+  return Object.defineProperties(fields, {
+    preventDefault: { value: () => void (prevented = true), enumerable: true },
+    defaultPrevented: { get: () => prevented, enumerable: true },
   }) as ElectronEvent<T>;
 }
 
@@ -519,9 +517,13 @@ export class UtilityProcess extends EventEmitter {
       this.stdout = null;
       this.stderr = null;
     });
-    this.#control.on('message', (reply: { id: number; value: unknown }) => {
-      this.#requests.get(reply.id)?.(reply.value);
-      this.#requests.delete(reply.id);
+    this.#control.on('message', (reply: { id?: number; event?: string; value: unknown }) => {
+      if (reply.event === 'ports') {
+        this.emit('emulation-open-ports', reply.value);
+        return;
+      }
+      this.#requests.get(reply.id!)?.(reply.value);
+      this.#requests.delete(reply.id!);
     });
     this.#control.unref();
   }
@@ -559,6 +561,29 @@ export class UtilityProcess extends EventEmitter {
   /** Emulation only: how many MessagePortMain the child holds open (neither closed nor transferred). */
   async emulationOpenPorts(): Promise<number> {
     return (await this.#request('open-ports')) as number;
+  }
+
+  /**
+   * Emulation only: resolves once the child holds `count` open MessagePortMain (one per connected client of the
+   * daemon), watching the child's port count change rather than polling it.
+   */
+  async emulationUntilOpenPorts(count: number, ms = 20_000): Promise<void> {
+    let listener: ((n: number) => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reached = new Promise<void>((resolve, reject) => {
+      listener = (n: number) => n === count && resolve();
+      this.on('emulation-open-ports', listener);
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${count} open ports in the utility process`)), ms);
+    });
+    try {
+      this.#control.ref();
+      const now = (await this.#request('watch-ports')) as number;
+      if (now !== count) await reached;
+    } finally {
+      clearTimeout(timer);
+      this.off('emulation-open-ports', listener!);
+      if (this.#requests.size === 0 && !this.#exited) this.#control.unref();
+    }
   }
 
   /** Emulation only: throws an uncaught exception inside the child (it crashes, as a real process would). */

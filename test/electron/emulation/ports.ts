@@ -26,6 +26,15 @@ export const CLONE_ERROR = 'An object could not be cloned.';
 
 /** Ports of this thread that are neither closed nor transferred (the emulation reports it for tests). */
 export const livePorts = new Set<MessagePortMain>();
+/** Told the number of live ports whenever it changes. */
+export const livePortWatchers = new Set<(count: number) => void>();
+
+function setLive(port: MessagePortMain, live: boolean): void {
+  const before = livePorts.size;
+  if (live) livePorts.add(port);
+  else livePorts.delete(port);
+  if (livePorts.size !== before) for (const watch of livePortWatchers) watch(livePorts.size);
+}
 
 function isEmulatedPort(value: unknown): boolean {
   return value instanceof MessagePortMain || value instanceof DomMessagePort;
@@ -79,7 +88,7 @@ export class MessagePortMain extends EventEmitter {
   constructor(port: NodeMessagePort) {
     super();
     this.#port = port;
-    livePorts.add(this);
+    setLive(this, true);
     port.on('close', () => this.#peerGone());
   }
 
@@ -110,7 +119,7 @@ export class MessagePortMain extends EventEmitter {
   close(): void {
     if (this.#closed || !this.#port) return;
     this.#closed = true;
-    livePorts.delete(this);
+    setLive(this, false);
     const port = this.#port;
     this.#port = undefined;
     port.close();
@@ -121,7 +130,7 @@ export class MessagePortMain extends EventEmitter {
   #peerGone(): void {
     if (this.#closed || !this.#port) return;
     this.#closed = true;
-    livePorts.delete(this);
+    setLive(this, false);
     this.#port = undefined;
     this.emit('close');
   }
@@ -131,7 +140,7 @@ export class MessagePortMain extends EventEmitter {
     const port = this.#port;
     if (!port) throw new Error('An object could not be cloned.');
     this.#port = undefined;
-    livePorts.delete(this);
+    setLive(this, false);
     port.removeAllListeners('close');
     port.removeAllListeners('message');
     return port;

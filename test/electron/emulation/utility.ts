@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { parentPort as workerParent, type MessagePort as NodeMessagePort } from 'node:worker_threads';
-import { assertCloneable, livePorts, MessagePortMain, type Envelope } from './ports.ts';
+import { assertCloneable, livePorts, livePortWatchers, MessagePortMain, type Envelope } from './ports.ts';
 
 /** Electron's `ParentPort`. */
 export class ParentPort extends EventEmitter {
@@ -61,7 +61,10 @@ export async function runUtility(data: { modulePath: string; args: string[]; con
   // The emulation's own channel (never seen by the module): answers the test's questions, injects crashes.
   data.control.on('message', (request: { id: number; op: string; message?: string }) => {
     if (request.op === 'open-ports') data.control.postMessage({ id: request.id, value: livePorts.size });
-    else if (request.op === 'crash') {
+    else if (request.op === 'watch-ports') {
+      if (livePortWatchers.size === 0) livePortWatchers.add((count) => data.control.postMessage({ event: 'ports', value: count }));
+      data.control.postMessage({ id: request.id, value: livePorts.size });
+    } else if (request.op === 'crash') {
       data.control.postMessage({ id: request.id, value: true });
       setImmediate(() => {
         throw new Error(request.message);
