@@ -80,7 +80,7 @@ export class Daemon implements ConnectionHost {
     if (typeof msg.cwd !== 'string' || !path.isAbsolute(msg.cwd)) throw new StoreError('IO_FAILED', `cwd must be an absolute folder; got ${String(msg.cwd)}.`);
     this.#daemonId = msg.daemonId;
     const pause = msg.tuning?.crashPauseMs;
-    if (typeof pause === 'number' && pause > 0) this.#fsSeam.onCrashPoint = announceAndPause(pause);
+    if (typeof pause === 'number' && pause > 0) this.#fsSeam.onCrashPoint = announceAndPause(pause, msg.tuning?.crashPoints);
     const defs = await loadDefinitions(msg.stores);
     const StoreClass = await loadStoreClass(this.host.kind);
     const ctx: StoreContext = {

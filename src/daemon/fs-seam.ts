@@ -89,9 +89,10 @@ export class FsSeam {
  * The crash harness's pause: announce the point on the process's stderr (fd 2, synchronous even from a worker) and
  * block this thread for `ms`, so a SIGKILL sent on the announcement lands inside the window.
  */
-export function announceAndPause(ms: number): (point: CrashPoint) => void {
+export function announceAndPause(ms: number, only?: readonly string[]): (point: CrashPoint) => void {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   return (point) => {
+    if (only && !only.includes(point)) return;
     try {
       fs.writeSync(2, `esd-crash-point ${point}\n`);
     } catch {

@@ -16,8 +16,10 @@ export type ControlToDaemon =
     /** Engine tuning for tests and benchmarks. */
     tuning?: {
       checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number;
-      /** Crash harness only: announce each crash window on stderr and pause the daemon there this long (ms). */
+      /** Crash harness only: announce crash windows on stderr and pause the daemon there this long (ms)… */
       crashPauseMs?: number;
+      /** …at these windows only (default: all); see CrashPoint in src/daemon/fs-seam.ts. */
+      crashPoints?: string[];
     };
   }
   /** A new client; its port travels in the transfer list. */
