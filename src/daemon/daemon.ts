@@ -105,6 +105,7 @@ export class Daemon implements ConnectionHost {
       engine.journalFloor = () => backups.newestRev();
       try {
         engine.open({ backups });
+        if (lock.tookOver) engine.reportProblem(`took over the store lock at once: ${lock.tookOver}`);
         await migrateAtOpen(engine, backups);
       } catch (error) {
         engine.abandon();

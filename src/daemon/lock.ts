@@ -46,6 +46,8 @@ export class StoreLock {
     fs.mkdirSync(this.cwd, { recursive: true });
     const target = path.join(this.cwd, `${this.store}.json`);
     this.tookOver = this.#takeOver(options.previousDaemonId);
+    const holder = this.tookOver ? undefined : this.#liveHolder();
+    if (holder) throw this.#locked(`pid ${holder}`);
     try {
       this.#release = await lockfile.lock(target, {
         lockfilePath: this.#lockPath,
@@ -59,9 +61,7 @@ export class StoreLock {
         },
       });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new StoreError('STORE_LOCKED', `Store "${this.store}" in ${this.cwd} is open in another daemon (another instance of the app?). Use one daemon per folder, or close the other one first.`, { store: this.store });
-      }
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw this.#locked(undefined);
       throw new StoreError('IO_FAILED', `Could not lock store "${this.store}": ${(error as Error).message}`, { store: this.store, cause: error });
     }
     try {
@@ -71,6 +71,28 @@ export class StoreLock {
     } catch {
       // The owner note only speeds up takeover after a crash; the lock holds without it.
     }
+  }
+
+  #locked(holder: string | undefined): StoreError {
+    return new StoreError('STORE_LOCKED', `Store "${this.store}" in ${this.cwd} is open in another daemon${holder ? ` (${holder})` : ''} — another instance of the app? Use one daemon per folder, or close the other one first.`, { store: this.store, ...(holder && { details: { holder } }) });
+  }
+
+  /**
+   * The pid of a live holder when that is certain: the note is for this lock, its process runs on this host, and the
+   * lock is fresh (the holder refreshes it every 2.5 s). Then waiting for it to go stale is pointless. A reused pid
+   * cannot lock a store out: its lock would not be fresh.
+   */
+  #liveHolder(): number | undefined {
+    try {
+      const note = JSON.parse(fs.readFileSync(this.#ownerPath, 'utf8')) as OwnerNote;
+      const st = fs.statSync(this.#lockPath);
+      const fresh = Date.now() - st.mtimeMs < STALE_MS;
+      const ours = note.lockIno === st.ino && note.lockBirth === st.birthtimeMs;
+      if (ours && fresh && note.host === os.hostname() && typeof note.pid === 'number' && isAlive(note.pid)) return note.pid;
+    } catch {
+      // No lock or no note: let proper-lockfile decide.
+    }
+    return undefined;
   }
 
   /**

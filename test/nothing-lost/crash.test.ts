@@ -16,6 +16,7 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
   let tornTails = 0;
   let replayed = 0;
   let backupsTaken = 0;
+  let lockTakeovers = 0;
   let maxRev = 0;
   for (let run = 0; run < KILLS; run++) {
     const target = KILL_TARGETS[run % KILL_TARGETS.length];
@@ -31,8 +32,9 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
       // A kill may leave a torn journal tail and nothing else: no rebuild, no evidence kept aside, no lost rev.
       assert.ok(ready.recovery.source === 'checkpoint' || ready.recovery.source === 'new', `${where}: opened from ${ready.recovery.source}: ${ready.recovery.problems.join('; ')}`);
       assert.deepEqual(ready.recovery.keptAside, [], where);
-      for (const p of ready.recovery.problems) assert.match(p, /dropped a torn journal record/, where);
-      tornTails += ready.recovery.problems.length;
+      for (const p of ready.recovery.problems) assert.match(p, /dropped a torn journal record|took over the store lock at once: its holder \(pid \d+\) is no longer running/, where);
+      tornTails += ready.recovery.problems.filter((p) => p.startsWith('dropped a torn')).length;
+      if (ready.recovery.problems.some((p) => p.startsWith('took over the store lock'))) lockTakeovers++;
       replayed += ready.recovery.replayed;
       assert.ok(ready.rev >= maxRev, `${where}: reopened at rev ${ready.rev}, below the acknowledged rev ${maxRev}`);
     }
@@ -89,7 +91,7 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
     for (const b of await store.backups.list()) assert.deepEqual(await store.backups.verify(b.id), { ok: true, problems: [] }, `backup ${b.id}`);
     t.diagnostic(`kills: ${KILLS} (${[...hits].map(([k, v]) => `${k} ${v}`).join(', ')}); acknowledged writes checked: ${printed.length} ` +
       `(${inJournal} also against their journal record); final rev ${store.rev}; torn journal tails dropped at reopen: ${tornTails}; ` +
-      `records replayed across reopens: ${replayed}; backups taken by clients: ${backupsTaken}`);
+      `records replayed across reopens: ${replayed}; backups taken by clients: ${backupsTaken}; immediate lock takeovers: ${lockTakeovers}`);
   } finally {
     await daemon.close();
   }
