@@ -36,18 +36,16 @@ test('reopen after the worker is terminated without close(): every resolved writ
   daemon.on('error', () => {});
   const store = await daemon.store<Settings>('settings');
   const resolved = new Map<string, number>();
-  const writes = Array.from({ length: 300 }, (_, i) => store.set(`k${i}`, i).then(() => resolved.set(`k${i}`, i), (e: { code: string }) => {
+  let fiftyResolved: () => void = () => {};
+  const fifty = new Promise<void>((resolve) => (fiftyResolved = resolve));
+  const writes = Array.from({ length: 300 }, (_, i) => store.set(`k${i}`, i).then(() => {
+    resolved.set(`k${i}`, i);
+    if (resolved.size === 50) fiftyResolved();
+  }, (e: { code: string }) => {
     assert.equal(e.code, 'DAEMON_UNAVAILABLE');
   }));
-  // Kill once some have resolved and others are still in flight.
-  await new Promise<void>((resolve) => {
-    const off = store.onDidAnyChange(() => {
-      if (store.rev >= 50) {
-        off();
-        resolve();
-      }
-    });
-  });
+  // Kill once some writes have resolved and others are still in flight.
+  await fifty;
   daemon.kill();
   await Promise.all(writes);
   assert.ok(resolved.size >= 50);
