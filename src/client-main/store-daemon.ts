@@ -148,7 +148,8 @@ export class StoreDaemon extends EventEmitter {
     this.#alive = false;
     if (!this.#everReady) this.#stopped = true;
     exitedDaemons.set(this.#cwd, this.#daemonId);
-    this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
+    // After close() the client port's own close settles what is pending, after the replies sent before it.
+    if (!this.#closing) this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
     this.emit('exit', { code, expected: this.#closing !== undefined });
     if (this.#closing || this.#stopped) return;
     const { maxRestarts = 5, windowMs = 60_000 } = this.#options.restart ?? {};
@@ -264,6 +265,8 @@ export class StoreDaemon extends EventEmitter {
 
   /** Kills the daemon without a flush (tests and crash drills). The supervisor restarts it. */
   kill(): void {
+    // Known dead from this moment: a daemon started right after may take its locks over without waiting for 'exit'.
+    if (this.#proc) exitedDaemons.set(this.#cwd, this.#daemonId);
     this.#proc?.kill();
   }
 
@@ -293,8 +296,12 @@ export class StoreDaemon extends EventEmitter {
       if (timedOut) {
         proc.kill();
         this.#report(new StoreError('TIMEOUT', `The store daemon did not close within ${timeout} ms and was stopped; writes not yet durable may be lost.`));
+        this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
+      } else {
+        // Replies to drained writes may still be on their way (they travel on the client port, 'closed' on the
+        // daemon's own channel): refuse new requests, let those arrive; the port's close settles the rest.
+        this.#mainConnection?.refuseNew('CLOSED', 'The store daemon was closed.');
       }
-      this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
     })();
     return this.#closing;
   }

@@ -50,12 +50,16 @@ export class ClientConnection {
     const mux = muxPort(port);
     this.#port = port;
     port.onClose(() => {
-      if (generation === this.#generation) this.fail('DAEMON_UNAVAILABLE', 'The store daemon went away (crashed or was stopped); the request did not complete. It is restarted automatically in Electron; retry then.', false);
+      if (generation !== this.#generation) return;
+      // After 'closing' the port closing is the daemon's orderly exit: what is still pending was not served.
+      if (this.#failure?.code === 'CLOSED') this.fail('CLOSED', 'The store daemon was closed (daemon.close()) before this request was served.', false);
+      else this.fail('DAEMON_UNAVAILABLE', 'The store daemon went away (crashed or was stopped); the request did not complete. It is restarted automatically in Electron; retry then.', false);
     });
     mux.onEvent((event) => {
       if (generation !== this.#generation) return;
       if (event.t === 'closing') {
-        this.fail('CLOSED', 'The store daemon was closed (daemon.close()); no more requests are served.', false);
+        // The daemon drains what it already has: those requests still get their replies (before the port closes).
+        this.refuseNew('CLOSED', 'The store daemon was closed (daemon.close()); no more requests are served.');
         return;
       }
       for (const l of this.#eventListeners.get(event.store) ?? []) l(event);
@@ -105,6 +109,14 @@ export class ClientConnection {
         reject(new StoreError('NOT_SERIALIZABLE', `Could not send ${method}(): ${(error as Error)?.message ?? String(error)}`));
       });
     });
+  }
+
+  /**
+   * Makes later requests fail fast with `code` while requests already sent still get their replies (or fail when
+   * the port closes): for an orderly close, where the daemon drains what it has.
+   */
+  refuseNew(code: StoreErrorCode, message: string): void {
+    this.#failure ??= new StoreError(code, message);
   }
 
   /** Rejects every pending request and makes later ones fail fast (until a new port is attached). */

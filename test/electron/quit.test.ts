@@ -1,0 +1,61 @@
+// Quitting an Electron app with the quit helper (through the emulation): the quit waits for the daemon to drain
+// its queued writes and checkpoint. The app exits at the end of this file, so the quit test comes last.
+import './emulation/register.ts';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { closeOnQuit, startStoreDaemon } from '../../src/client-main/index.ts';
+import { settingsDef, tmpDir, type Settings } from '../helpers.ts';
+import { emulation } from './emulation/main-process.ts';
+import { app, inPage, nextEvent, openWindow, startElectronDaemon } from './helpers.ts';
+
+test('emulation: a before-quit listener that calls preventDefault() cancels the quit', async () => {
+  await app.whenReady();
+  let willQuit = false;
+  const onWillQuit = () => (willQuit = true);
+  app.on('will-quit', onWillQuit);
+  app.once('before-quit', (event: { preventDefault(): void }) => event.preventDefault());
+  app.quit();
+  assert.equal(app.isQuitting, false);
+  assert.equal(app.exitCode, undefined);
+  assert.equal(willQuit, false);
+  app.off('will-quit', onWillQuit);
+});
+
+test('closeOnQuit() needs Electron\'s app when the daemon was not started by Electron\'s main', async (t) => {
+  const daemon = await startStoreDaemon({ host: 'worker', cwd: tmpDir(), stores: [settingsDef()] });
+  t.after(() => daemon.close());
+  assert.throws(() => closeOnQuit(daemon), { name: 'StoreError', code: 'DAEMON_UNAVAILABLE', message: /pass \{ app \}/ });
+});
+
+test('quitting through closeOnQuit while writes are queued: every one of them is on disk afterwards', async (t) => {
+  const { daemon, userData } = await startElectronDaemon(t);
+  closeOnQuit(daemon);
+  const main = await daemon.store<Settings>('settings');
+  const win = await openWindow(t);
+  await inPage(win, 'opened');
+  const order: string[] = [];
+  for (const event of ['before-quit', 'will-quit', 'quit']) app.on(event, () => order.push(event));
+  daemon.on('exit', ({ expected }) => order.push(expected ? 'daemon closed' : 'daemon crashed'));
+
+  // Writes the daemon has received (a later request on the same port has been answered) but not all committed.
+  await inPage(win, `(globalThis.queued = Array.from({ length: 200 }, (_, i) => write((s) => s.set('window' + i, i))), store().info().then(() => 'queued'))`);
+  let settled = 0;
+  const queued = Array.from({ length: 500 }, (_, i) => main.set(`main${i}`, i).finally(() => settled++));
+  await main.info();
+  const pendingAtQuit = queued.length - settled;
+  const exited = nextEvent<number>(emulation, 'exit');
+  app.quit();
+  assert.equal(await exited, 0);
+
+  assert.ok(pendingAtQuit > 0, 'some writes were still queued when quit began');
+  const outcomes = await Promise.allSettled(queued);
+  assert.deepEqual(outcomes.filter((o) => o.status === 'rejected'), [], 'no queued write was dropped');
+  assert.deepEqual(order, ['before-quit', 'daemon closed', 'before-quit', 'will-quit', 'quit']);
+  // The checkpoint (electron-store's file) holds them all: close() drained the queue and wrote it.
+  const onDisk = JSON.parse(fs.readFileSync(path.join(userData, 'settings.json'), 'utf8')) as Record<string, unknown>;
+  for (let i = 0; i < 500; i++) assert.equal(onDisk[`main${i}`], i, `main${i} on disk`);
+  for (let i = 0; i < 200; i++) assert.equal(onDisk[`window${i}`], i, `window${i} on disk`);
+  assert.equal(fs.existsSync(path.join(userData, 'settings.json.lock')), false, 'the lock was released');
+});
