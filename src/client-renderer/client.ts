@@ -95,22 +95,24 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
       if (event.rev !== this.#rev) void this.#resync();
       return;
     }
-    if (event.t !== 'change') return;
-    if (event.rev <= this.#rev) return;
-    if (event.rev !== this.#rev + 1) {
-      void this.#resync();
-      return;
+    if (event.t !== 'changes') return;
+    for (const change of event.changes) {
+      if (change.rev <= this.#rev) continue;
+      if (change.rev !== this.#rev + 1) {
+        void this.#resync();
+        return;
+      }
+      const oldDoc = this.#doc;
+      try {
+        this.#doc = applyImmutable(oldDoc, change.ops);
+      } catch {
+        // The cache and the daemon disagree: refetch rather than show a wrong document.
+        void this.#resync();
+        return;
+      }
+      this.#rev = change.rev;
+      this.#notify(oldDoc, change);
     }
-    const oldDoc = this.#doc;
-    try {
-      this.#doc = applyImmutable(oldDoc, event.ops);
-    } catch {
-      // The cache and the daemon disagree: refetch rather than show a wrong document.
-      void this.#resync();
-      return;
-    }
-    this.#rev = event.rev;
-    this.#notify(oldDoc, { rev: event.rev, ops: event.ops, source: event.source });
     this.#resolveWaiters();
   }
 

@@ -71,9 +71,9 @@ export class Connection {
         // Registered and snapshotted in one idle moment: every later commit reaches this client as an event.
         return engine.whenCommitted(() => {
           if (!this.#subs.has(engine.name)) {
-            const off = engine.onCommit((record) => {
-              const ops = access.filterOps(record.ops);
-              this.#mux.sendEvent({ t: 'change', store: engine.name, rev: record.rev, ops, source: record.source });
+            const off = engine.onCommit((records) => {
+              const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops), source: r.source }));
+              this.#mux.sendEvent({ t: 'changes', store: engine.name, changes });
             });
             this.#subs.set(engine.name, { off, access });
           }

@@ -83,7 +83,7 @@ export class StoreEngine {
   #approxBytes = 0;
   #validator: DocumentValidator | undefined;
   #queue: CommitQueue<Job>;
-  #listeners = new Set<(record: CommitRecord) => void>();
+  #listeners = new Set<(records: CommitRecord[]) => void>();
   #closed = false;
   /** relaxed mode: acknowledged records whose append failed, retried first with the next group. */
   #unflushed: string[] = [];
@@ -152,8 +152,8 @@ export class StoreEngine {
     return this.#internal;
   }
 
-  /** Subscribes to committed writes (in rev order). */
-  onCommit(listener: (record: CommitRecord) => void): () => void {
+  /** Subscribes to committed writes: called once per group with its records, in rev order. */
+  onCommit(listener: (records: CommitRecord[]) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -324,12 +324,16 @@ export class StoreEngine {
   }
 
   #publish(accepted: Array<{ job: Job; record: CommitRecord; line: string }>): void {
+    const records: CommitRecord[] = [];
     for (const a of accepted) {
       if (a.line === '') continue;
       if (a.job.internal) this.#internal = { ...this.#internal, ...a.job.internal };
       this.#counters.writes++;
-      for (const l of this.#listeners) l(a.record);
+      records.push(a.record);
     }
+    // One event per group, not per write: under load a group holds hundreds of writes, and every message costs
+    // each client a task on its UI thread.
+    if (records.length > 0) for (const l of this.#listeners) l(records);
     for (const a of accepted) a.job.resolve({ rev: a.line === '' ? this.rev : a.record.rev });
   }
 

@@ -53,7 +53,8 @@ export const DAEMON_METHODS: ReadonlySet<string> = new Set<keyof DaemonApi>([
 
 /** Pushed by the daemon as plain tagged messages (comlink callbacks cannot cross MessagePortMain). */
 export type DaemonEvent =
-  | { t: 'change'; store: string; rev: number; ops: Operation[]; source: ChangeSource }
+  /** The writes of one commit group, consecutive revs in order. */
+  | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }> }
   /** The client must refetch the store (e.g. its permissions changed); carries the current rev. */
   | { t: 'resync'; store: string; rev: number }
   /** The daemon is shutting down: pending and later requests fail with CLOSED. */
