@@ -28,6 +28,7 @@ export class Connection {
   readonly #host: ConnectionHost;
   readonly #policy: Policy;
   readonly #subs = new Map<string, { off: () => void; access: StoreAccess }>();
+  readonly #accessByStore = new Map<string, StoreAccess>();
   #greeted = false;
   #closed = false;
 
@@ -44,7 +45,9 @@ export class Connection {
     if (!this.#greeted) throw new StoreError('PROTOCOL_MISMATCH', 'Call hello() with the protocol version before anything else.');
     if (typeof name !== 'string') throw new StoreError('STORE_NOT_FOUND', `Store names are strings; got ${typeof name}.`);
     const engine = this.#host.store(name);
-    const access = this.#policy.access(name, this.#host.encryptedKeys(name));
+    // Compiled once per store and connection: this runs for every request.
+    let access = this.#accessByStore.get(name);
+    if (!access) this.#accessByStore.set(name, (access = this.#policy.access(name, this.#host.encryptedKeys(name))));
     if (!access.allowed) throw new StoreError('PERMISSION_DENIED', `This client may not open store "${name}"; add it to the client's policy.stores.`, { store: name });
     return { engine, access };
   }
