@@ -18,10 +18,13 @@ test('useStoreValue reads from the cache; the snapshot keeps its identity until 
   }
   assert.equal(renderToString(createElement(Theme, { client: store })), '<p>auto 500</p>');
   const peek = (store as unknown as { peek(k: string): unknown }).peek.bind(store);
+  // The hook subscribes to its key; an observed key gets a new identity exactly when its value changes.
+  const off = store.onDidChange('window', () => {});
   const before = peek('window');
   await store.set('theme', 'dark');
   assert.equal(peek('window'), before, 'unrelated change keeps the identity (no re-render loop)');
   await store.set('window.width', 600);
   assert.notEqual(peek('window'), before);
+  off();
   assert.equal(renderToString(createElement(Theme, { client: store })), '<p>dark 600</p>');
 });

@@ -10,18 +10,18 @@ const key = crypto.randomBytes(32);
 
 test('sealed documents and ops hold only ciphertext at encrypted paths, and open back to the plaintext', () => {
   const cipher = new FieldCipher('s', ['ai.apiKey', 'accounts.*.token'], key);
-  const doc = { ai: { apiKey: 'sk-1', model: 'm' }, accounts: { a: { token: 'tA', name: 'A' }, b: { token: { nested: 'tB' } } }, plain: 1 };
+  const doc = { ai: { apiKey: 'sk-secret-one', model: 'm' }, accounts: { a: { token: 'token-alpha-secret', name: 'A' }, b: { token: { nested: 'token-beta-secret' } } }, plain: 1 };
   const sealed = cipher.sealDoc(doc);
   const text = JSON.stringify(sealed);
-  for (const secret of ['sk-1', 'tA', 'tB']) assert.ok(!text.includes(secret), `${secret} is not in the sealed text`);
+  for (const secret of ['sk-secret-one', 'token-alpha-secret', 'token-beta-secret']) assert.ok(!text.includes(secret), `${secret} is not in the sealed text`);
   assert.equal(sealed.plain, 1);
   assert.equal((sealed.ai as { model: string }).model, 'm');
-  assert.deepEqual(doc.ai.apiKey, 'sk-1', 'the input is not mutated');
+  assert.deepEqual(doc.ai.apiKey, 'sk-secret-one', 'the input is not mutated');
   assert.deepEqual(cipher.unsealDoc(JSON.parse(text)), doc);
 
-  const ops = [{ op: 'replace', path: '/ai', value: { apiKey: 'sk-2', model: 'n' } }, { op: 'add', path: '/accounts/c/token', value: 'tC' }] as const;
+  const ops = [{ op: 'replace', path: '/ai', value: { apiKey: 'sk-secret-two', model: 'n' } }, { op: 'add', path: '/accounts/c/token', value: 'token-gamma-secret' }] as const;
   const sealedOps = cipher.sealOps(ops as never);
-  assert.ok(!JSON.stringify(sealedOps).includes('sk-2') && !JSON.stringify(sealedOps).includes('tC'));
+  assert.ok(!JSON.stringify(sealedOps).includes('sk-secret-two') && !JSON.stringify(sealedOps).includes('token-gamma-secret'));
   assert.deepEqual(cipher.unsealOps(JSON.parse(JSON.stringify(sealedOps))), ops);
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyImmutable } from '../../src/client-renderer/client.ts';
+import { applyOps } from '../../src/client-renderer/apply.ts';
 import { fromPointer, parseKey, toPointer } from '../../src/protocol/keys.ts';
 import { StoreError } from '../../src/protocol/errors.ts';
 import { Policy } from '../../src/daemon/policy.ts';
@@ -60,4 +61,19 @@ test('policy: rate limit refuses writes past maxWritesPerSecond with RATE_LIMITE
     }
   }
   assert.ok(refused >= 6, `refused ${refused}`);
+});
+
+test('in-place cache updates never mutate an old value handed to a listener, and change the identity of observed keys', () => {
+  const doc = { tasks: [{ done: false }, { done: false }], window: { width: 1 } };
+  const tasksBefore = doc.tasks;
+  const firstBefore = doc.tasks[0];
+  // Someone observes `tasks.0` (copy from depth 2 down); nobody observes the root or `tasks`.
+  const next = applyOps(doc, [{ op: 'replace', path: '/tasks/0/done', value: true }], (p) => (p[0] === 'tasks' && p[1] === '0' ? 2 : Infinity));
+  assert.equal(next, doc, 'the root is updated in place');
+  assert.equal(next.tasks, tasksBefore, 'the large array is not copied');
+  assert.notEqual(next.tasks[0], firstBefore, 'the observed record has a new identity');
+  assert.deepEqual(firstBefore, { done: false }, 'the old record a listener got is intact');
+  assert.deepEqual(next.tasks[0], { done: true });
+  const removed = applyOps(next, [{ op: 'remove', path: '/tasks/1' }, { op: 'add', path: '/tasks/0', value: { done: 'x' } }], () => Infinity);
+  assert.deepEqual(removed.tasks, [{ done: 'x' }, { done: true }]);
 });
