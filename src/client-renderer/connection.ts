@@ -18,6 +18,7 @@ export interface ClientConnectionOptions {
  */
 export class ClientConnection {
   #remote: Remote<DaemonApi> | undefined;
+  #methods = new Map<string, unknown>();
   #port: PortLike | undefined;
   #generation = 0;
   #pending = new Set<(error: StoreError) => void>();
@@ -65,6 +66,7 @@ export class ClientConnection {
       for (const l of this.#eventListeners.get(event.store) ?? []) l(event);
     });
     this.#remote = wrap<DaemonApi>(mux.endpoint);
+    this.#methods = new Map();
     mux.endpoint.start?.();
     const hello = this.#raw('hello', PROTOCOL_VERSION).then((v) => {
       this.clientId = v.clientId;
@@ -98,7 +100,9 @@ export class ClientConnection {
     return new Promise<Value<K>>((resolve, reject) => {
       const onFail = (error: StoreError) => reject(error);
       this.#pending.add(onFail);
-      const fn = remote[method] as unknown as (...a: unknown[]) => Promise<Result<Value<K>>>;
+      // comlink makes a new Proxy (and registers it for finalization) on every property read: read each method once.
+      let fn = this.#methods.get(method) as ((...a: unknown[]) => Promise<Result<Value<K>>>) | undefined;
+      if (!fn) this.#methods.set(method, (fn = remote[method] as unknown as (...a: unknown[]) => Promise<Result<Value<K>>>));
       fn(...args).then((result) => {
         this.#pending.delete(onFail);
         if (result && result.ok === true) resolve(result.value);
