@@ -125,7 +125,12 @@ export class CheckpointFile {
    * checkpoint or run a migration twice.
    */
   runMigrations(doc: JsonObject, internal: Record<string, unknown>, version: string, migrations: Record<string, Migration>): { doc: JsonObject; internal: Record<string, unknown> } {
-    const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, `.${this.#opts.name}.migrating-`));
+    const prefix = `.${this.#opts.name}.migrating-`;
+    // Leftovers of a migration a crash interrupted (we hold the store's lock, so none is running).
+    for (const name of fs.readdirSync(this.#opts.cwd)) {
+      if (name.startsWith(prefix)) fs.rmSync(path.join(this.#opts.cwd, name), { recursive: true, force: true });
+    }
+    const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, prefix));
     try {
       const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }) as never);
       seed.store = { ...structuredClone(doc), [INTERNAL_KEY]: structuredClone(internal) };
