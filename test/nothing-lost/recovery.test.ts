@@ -204,3 +204,26 @@ test('an unreadable record in the middle of the journal: replay stops there, lat
   assert.equal(again.rev, 11);
   assert.deepEqual(again.info.recovery.problems, []);
 });
+
+test('checkpoints never prune the journal past the newest backup: a rebuild from it still reaches the last write', async () => {
+  const cwd = tmpDir();
+  const def = { ...settingsDef(), history: { maxEntries: 1 } };
+  const daemon = await startStoreDaemon({ cwd, host: 'worker', stores: [def], tuning: { checkpointRecords: 2, checkpointIdleMs: 1e9, journalSegmentBytes: 100 } });
+  const store = await daemon.store<Settings>('settings');
+  let backupId = '';
+  for (let i = 1; i <= 30; i++) {
+    await store.set(`k${i}`, i);
+    if (i === 5) backupId = (await store.backups.create('floor')).id;
+  }
+  const doc = store.store;
+  await daemon.close();
+  // Checkpoints pruned what history no longer needs, but not the records after the backup.
+  const first = Number(segments(cwd)[0].slice(0, 12));
+  assert.ok(first > 1 && first <= 6, `the journal starts at rev ${first}`);
+  fs.writeFileSync(path.join(cwd, 'settings.json'), '{"theme": "dark",');
+  const { info, doc: reopened, rev } = await reopen(cwd);
+  assert.equal(info.recovery.backupId, backupId);
+  assert.equal(info.recovery.replayed, 25);
+  assert.deepEqual(reopened, doc);
+  assert.equal(rev, 30);
+});
