@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { connectStore } from '../src/client-renderer/index.ts';
 import type { StoreClient } from '../src/protocol/types.ts';
-import { flag, main, ms, openConf, Conf, p50p99, seedStore, startOurs, stats, storeDir, STORE, type Row } from './lib.ts';
+import { WITH_CONF, flag, main, ms, openConf, Conf, p50p99, seedStore, startOurs, stats, storeDir, STORE, type Row } from './lib.ts';
 
 const BYTES = 1024 * 1024;
 
@@ -60,7 +60,7 @@ export async function run() {
   }
 
   // conf: writer and watcher are two instances on one file; the watcher polls (fs.watchFile on Linux) and debounces.
-  const samples = flag('confSamples', 3);
+  const samples = WITH_CONF ? flag('confSamples', 3) : 0;
   const cdir = storeDir('conf-change');
   seedStore(cdir, BYTES);
   const confWriter = openConf(cdir);

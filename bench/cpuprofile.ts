@@ -4,6 +4,7 @@
  * (self and inclusive time). Used by `npm run bench:profile`; also `tsx bench/cpuprofile.ts <file.cpuprofile>...`.
  */
 import fs from 'node:fs';
+import { SourceMap } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,32 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
+}
+
+const maps = new Map<string, SourceMap | undefined>();
+/**
+ * Maps a frame in a bundled file (the daemon entry is one esbuild bundle) back to its original module through the
+ * bundle's source map, so time is attributed to src/daemon/store.ts or npm:ajv rather than to "entry.js".
+ */
+function original(cf: CallFrame): CallFrame {
+  if (!cf.url.startsWith('file://')) return cf;
+  let map = maps.get(cf.url);
+  if (!maps.has(cf.url)) {
+    try {
+      const file = fileURLToPath(cf.url);
+      // Only bundles: tsc's per-file maps point at the same file name, which moduleOf already handles.
+      map = fs.statSync(file).size > 200_000 && fs.existsSync(`${file}.map`) ? new SourceMap(JSON.parse(fs.readFileSync(`${file}.map`, 'utf8'))) : undefined;
+    } catch {
+      map = undefined;
+    }
+    maps.set(cf.url, map);
+  }
+  if (!map) return cf;
+  const hit = map.findEntry(cf.lineNumber, cf.columnNumber) as { originalSource?: string; originalLine?: number };
+  if (!hit.originalSource) return cf;
+  const src = hit.originalSource.startsWith('file://') ? hit.originalSource : new URL(hit.originalSource, cf.url).href;
+  return { ...cf, url: src, lineNumber: hit.originalLine ?? cf.lineNumber };
 }
 interface ProfileNode {
   id: number;
@@ -63,6 +90,7 @@ function frameKey(cf: CallFrame): string {
 /** Reads one .cpuprofile and computes its summary. */
 export function summarize(file: string, top = 25): ProfileSummary {
   const p = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+  for (const n of p.nodes) n.callFrame = original(n.callFrame);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) {

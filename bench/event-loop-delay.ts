@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import type { StoreClient } from '../src/protocol/types.ts';
 import { writeFor } from './data.ts';
-import { doc, flag, main, ms, openConf, seedStore, sleep, startOurs, stats, storeDir, tick, STORE, type Row } from './lib.ts';
+import { WITH_CONF, doc, flag, main, ms, openConf, seedStore, sleep, startOurs, stats, storeDir, tick, STORE, type Row } from './lib.ts';
 
 const BYTES = 1024 * 1024;
 const WRITES = 1000;
@@ -71,13 +71,14 @@ export async function run() {
   const cdir = storeDir('conf-eld');
   seedStore(cdir, BYTES);
   const conf = openConf(cdir);
-  const confAwaited = await measure(async () => {
+  const skipped: DelayRound = { p50: NaN, p99: NaN, max: NaN, wall: NaN, samples: 0 };
+  const confAwaited = !WITH_CONF ? skipped : await measure(async () => {
     for (let i = 0; i < WRITES; i++) {
       conf.set(...writeFor(i, tasks));
       await tick();
     }
   });
-  const confBurst = await measure(async () => {
+  const confBurst = !WITH_CONF ? skipped : await measure(async () => {
     for (let i = 0; i < WRITES; i++) conf.set(...writeFor(WRITES + i, tasks));
   });
 

@@ -223,6 +223,9 @@ export function sizeOf(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 
+/** False with `--no-conf` (profiling our side only: conf's long runs would fill the profile). */
+export const WITH_CONF = !process.argv.includes('--no-conf');
+
 /** Reads a flag like `--rounds=3` from argv. */
 export function flag(name: string, fallback: number): number {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));

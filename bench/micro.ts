@@ -2,15 +2,19 @@
  * Micro-measurements behind bench/PROFILE.md: each isolates one cost the profiles point at, and where a fix is
  * proposed, measures the alternative beside it. Not part of the SPEC figures. `npm run bench:micro`.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { Ajv } from 'ajv';
 import { applyImmutable } from '../src/client-renderer/client.ts';
+import addFormatsModule from 'ajv-formats';
 import type { JsonObject } from '../src/protocol/types.ts';
 import { DocumentValidator } from '../src/daemon/validator.ts';
-import { benchSchema, serialized } from './data.ts';
-import { DATA_DIR, ROOT, cleanup, doc, ms, openConf, seedStore, stats, storeDir } from './lib.ts';
+import { benchSchema, serialized, writeFor } from './data.ts';
+import { DATA_DIR, ROOT, STORE, cleanup, doc, ms, openConf, seedStore, startOurs, stats, storeDir } from './lib.ts';
 
 const lines: string[] = [];
 function report(what: string, value: string): void {
@@ -18,6 +22,9 @@ function report(what: string, value: string): void {
   lines.push(line);
   console.log(line);
 }
+
+// ajv-formats is CommonJS; under ESM its default export may arrive wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => void;
 
 function perCall(fn: () => void, n: number, rounds = 7): number {
   const out: number[] = [];
@@ -51,7 +58,7 @@ function clientCache(): void {
       cur = applyImmutable(cur, [{ op: 'replace', path: '/settings/window/width', value: 800 + (i++ % 400) }]);
     }, 3000);
     const copy = perCall(() => void [...(cur.tasks as unknown[])], bytes > 5e6 ? 300 : 3000);
-    report(`client cache: applyImmutable, tasks.N.done (array of ${n} copied) — ${Math.round(bytes / 1024)} KB`, ms(t));
+    report(`client cache: applyImmutable (copies every node on the path; the cache's old way), tasks.N.done (array of ${n} copied) — ${Math.round(bytes / 1024)} KB`, ms(t));
     report(`client cache: applyImmutable, settings.window.width (no array) — ${Math.round(bytes / 1024)} KB`, ms(s));
     report(`  of which: one shallow copy of the ${n}-record tasks array`, ms(copy));
   }
@@ -163,6 +170,18 @@ function schemaCompile(): void {
     return performance.now() - t0;
   }));
   report('new DocumentValidator(bench schema) (ajv instance + formats + compile; made twice per store at open)', ms(t.p50));
+  // What the constructor spends on checking the schema itself against ajv's meta-schema (compiled per instance).
+  for (const validateSchema of [true, false]) {
+    const c = stats(Array.from({ length: 7 }, () => {
+      const t0 = performance.now();
+      const ajv = new Ajv({ allErrors: true, strict: false, validateSchema });
+      addFormats(ajv);
+      ajv.addSchema({ ...benchSchema, $id: 'esd-root' }, 'esd-root');
+      ajv.getSchema('esd-root');
+      return performance.now() - t0;
+    }));
+    report(`  ajv instance + formats + compile, validateSchema: ${validateSchema}`, ms(c.p50));
+  }
   report('validateAll of the 1 MB document (done at open)', ms(all.p50));
 }
 
@@ -202,14 +221,82 @@ async function daemonLoad(): Promise<void> {
   if (bundled) report('worker start + import of the daemon bundled into one file (esbuild)', ms(await time(bundle)));
 }
 
+/** Daemon RSS growth (rss-child.ts, 1 MB store, after 2,000 writes) with the worker's young generation capped. */
+function youngGeneration(): void {
+  const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'rss-child.js');
+  for (const young of ['', '4', '1']) {
+    const growth: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const dir = storeDir('micro-young');
+      seedStore(dir, 1024 * 1024);
+      const out = execFileSync(process.execPath, ['--expose-gc', child, 'daemon', dir], { encoding: 'utf8', env: { ...process.env, BENCH_YOUNG_MB: young } });
+      const r0 = JSON.parse(out.trim().split('\n').pop()!) as Record<string, { rss: number }>;
+      growth.push(r0.afterWrites.rss - r0.base.rss);
+    }
+    report(`daemon worker RSS growth after 2,000 writes, ${young ? `young generation capped at ${young} MB` : 'default young generation'}`, `${(stats(growth).p50 / 1024 / 1024).toFixed(1)} MB`);
+  }
+}
+
+/**
+ * The round-trip tail, taken apart: our daemon with checkpoints on and off (its own commit-group p99 from info()),
+ * beside a bare worker that does what a group does — message in, setImmediate, write + fdatasync, message out.
+ */
+async function roundTripTail(): Promise<void> {
+  for (const bytes of [10 * 1024, 10 * 1024 * 1024]) {
+    for (const checkpoints of [false, true]) {
+      const dir = storeDir('micro-rt');
+      seedStore(dir, bytes);
+      const daemon = await startOurs(dir, checkpoints ? {} : { tuning: { checkpointRecords: 1e9, checkpointIdleMs: 1e9 } });
+      const c = await daemon.store(STORE);
+      const n = doc(bytes).tasks.length;
+      for (let i = 0; i < 200; i++) await c.set(...writeFor(i, n));
+      const rt: number[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const t0 = performance.now();
+        await c.set(...writeFor(200 + i, n));
+        rt.push(performance.now() - t0);
+      }
+      const info = await c.info();
+      const s = stats(rt);
+      report(`round trip, ${Math.round(bytes / 1024)} KB, checkpoints ${checkpoints ? 'on ' : 'off'} (${info.counters.checkpoints})`, `p50 ${ms(s.p50)} · p99 ${ms(s.p99)} · max ${ms(s.max)} · daemon group p99 ${ms(info.latencyMs.commitP99)}`);
+      await daemon.close();
+    }
+  }
+  const code = `
+    const fs = require('node:fs'); const path = require('node:path'); const { parentPort, workerData } = require('node:worker_threads');
+    const fd = fs.openSync(path.join(workerData, 'echo.jsonl'), 'a+'); const line = Buffer.alloc(600, 97); let pos = 0; const grp = [];
+    parentPort.on('message', (m) => {
+      if (m === 'stats') { grp.sort((a, b) => a - b); parentPort.postMessage(grp[Math.floor(grp.length * 0.99)]); return; }
+      setImmediate(() => { const t0 = performance.now();
+        fs.write(fd, line, 0, line.length, pos, () => fs.fdatasync(fd, () => { pos += line.length; grp.push(performance.now() - t0); parentPort.postMessage(m); })); });
+    });`;
+  const w = new Worker(code, { eval: true, workerData: storeDir('micro-echo') });
+  const rt: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const t0 = performance.now();
+    await new Promise((resolve) => {
+      w.once('message', resolve);
+      w.postMessage(i);
+    });
+    rt.push(performance.now() - t0);
+  }
+  const groupP99 = await new Promise<number>((resolve) => {
+    w.once('message', resolve);
+    w.postMessage('stats');
+  });
+  await w.terminate();
+  const s = stats(rt);
+  report('bare worker: message → setImmediate → write + fdatasync → reply', `p50 ${ms(s.p50)} · p99 ${ms(s.p99)} · max ${ms(s.max)} · group p99 ${ms(groupP99)}`);
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const parts: Array<[string, () => unknown]> = [
     ['cache', clientCache], ['read', readCopies], ['post', postBatching], ['journal', journalAppend],
-    ['checkpoint', checkpointCost], ['schema', schemaCompile], ['load', daemonLoad],
+    ['checkpoint', checkpointCost], ['schema', schemaCompile], ['load', daemonLoad], ['young', youngGeneration], ['tail', roundTripTail],
   ];
   for (const [name, fn] of parts) if (only.length === 0 || only.includes(name)) await fn();
-  fs.writeFileSync(path.join(DATA_DIR, 'micro.txt'), `${lines.join('\n')}\n`);
+  fs.writeFileSync(path.join(DATA_DIR, only.length === 0 ? 'micro.txt' : 'micro-partial.txt'), `${lines.join('\n')}\n`);
   cleanup();
 }
 

@@ -7,7 +7,8 @@
  *   conf <dir>:   baseline → conf opened on the same file, read, and 100 sets done.
  *   (internal) role 'client': the writing client's worker; role 'control': a stand-in worker for the baseline.
  */
-import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { Worker, isMainThread, parentPort, workerData, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { connectStore } from '../src/client-renderer/index.ts';
 import { writeFor } from './data.ts';
@@ -44,6 +45,22 @@ function runWorker(data: Record<string, unknown>, transferList: MessagePort[] = 
   });
 }
 
+/**
+ * Experiment (bench:micro): BENCH_YOUNG_MB caps the daemon worker's young generation (Worker resourceLimits), to see
+ * how much of the RSS is garbage the scavenger has room to keep. Done by wrapping the Worker constructor, so the
+ * package's own launcher is used unchanged.
+ */
+function capYoungGeneration(mb: number): void {
+  const wt = createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker };
+  const Original = wt.Worker;
+  wt.Worker = class extends Original {
+    constructor(file: string | URL, options: WorkerOptions = {}) {
+      super(file, { ...options, resourceLimits: { ...options.resourceLimits, maxYoungGenerationSizeMb: mb } });
+    }
+  };
+  syncBuiltinESMExports();
+}
+
 async function daemonMode(dir: string): Promise<Record<string, unknown>> {
   await sleep(200);
   // A worker that came and went leaves some memory with the allocator; the client below is such a worker, so the
@@ -51,6 +68,7 @@ async function daemonMode(dir: string): Promise<Record<string, unknown>> {
   await runWorker({ role: 'control' });
   await sleep(200);
   const base = reading();
+  if (process.env.BENCH_YOUNG_MB) capYoungGeneration(Number(process.env.BENCH_YOUNG_MB));
   const daemon = await startOurs(dir);
   await sleep(1000);
   const started = reading();

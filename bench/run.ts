@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: compiles src/ and bench/ with tsc into bench/.data/build, runs every figure of SPEC §7 — each in its
- * own fresh `node` process, from the compiled JavaScript — beside conf, prints one table and writes bench/RESULTS.md
+ * `npm run bench`: builds the package (`npm run build`) and the bench scripts, runs every figure of SPEC §7 — each in
+ * its own fresh `node` process, against the built package — beside conf, prints one table and writes bench/RESULTS.md
  * (and RESULTS.json).
  *   npm run bench -- round-trip start      only these figures (results go to bench/.data/results-partial.md)
  *   npm run bench -- --rounds=3            passed on to every figure
@@ -30,10 +30,19 @@ for (const f of only) if (!(FIGURES as readonly string[]).includes(f)) throw new
 const figures = only.length > 0 ? only : [...FIGURES];
 const BUILD = path.join(DATA_DIR, 'build', 'bench');
 
+/**
+ * Builds what the figures run: `npm run build` (the package's own build: tsc → dist/, daemon entry bundled), then
+ * tsc over src/ and bench/ into bench/.data/build, then dist/ copied over that build's src/ — so the package code
+ * every figure runs is byte for byte what `npm run build` ships, in a private copy a concurrent rebuild cannot swap.
+ */
 function compile(): { ok: boolean; output: string } {
+  const pkg = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench', 'tsconfig.json')], { encoding: 'utf8' });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+  const bench = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'bench', 'tsconfig.json')], { encoding: 'utf8' });
+  const dist = path.join(ROOT, 'dist');
+  if (fs.existsSync(path.join(dist, 'daemon', 'entry.js'))) fs.cpSync(dist, path.join(DATA_DIR, 'build', 'src'), { recursive: true, force: true });
+  const output = [pkg.status === 0 ? '' : `npm run build failed:\n${pkg.stdout}${pkg.stderr}`, bench.status === 0 ? '' : `tsc -p bench/tsconfig.json:\n${bench.stdout}${bench.stderr}`];
+  return { ok: pkg.status === 0 && bench.status === 0, output: output.filter(Boolean).join('\n').trim() };
 }
 
 function git(...a: string[]): string {
@@ -101,7 +110,7 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     '|---|---|',
     ...Object.entries(info).map(([k, v]) => `| ${k} | ${v} |`),
     `| code | ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', 'src').length > 0 ? ' + uncommitted changes in src/ (shared working tree)' : ''} |`,
-    `| build | src/ and bench/ compiled by tsc with the package's settings (as \`npm run build\` makes dist/) into bench/.data/build; every figure runs in a fresh plain \`node\` process from that JavaScript, the daemon as a worker_threads Worker from the compiled entry (no tsx, no TypeScript compiled at start)${build.ok ? '' : '. **tsc reported type errors** (in-flight work in the shared tree), output was still emitted'} |`,
+    `| build | \`npm run build\` (dist/, with the daemon entry as built for release), copied into bench/.data/build beside the compiled bench scripts; every figure runs in a fresh plain \`node\` process (no tsx; the daemon is a worker_threads Worker on dist's entry, no TypeScript compiled at start)${build.ok ? '' : '. **The build reported errors** (in-flight work in the shared tree); its emitted output was used'} |`,
     `| run time | ${(seconds / 60).toFixed(1)} min |`,
     '',
     '## SPEC §7 targets',
@@ -125,9 +134,9 @@ function confVersion(): string {
 
 const started = performance.now();
 const loadBefore = os.loadavg()[0];
-console.log('compiling src/ and bench/ (tsc -p bench/tsconfig.json) …');
+console.log('building: npm run build, then tsc -p bench/tsconfig.json …');
 const build = compile();
-if (!build.ok) console.warn(`tsc reported errors (running anyway, output was emitted):\n${build.output.split('\n').slice(0, 20).join('\n')}`);
+if (!build.ok) console.warn(`the build reported errors (running anyway on what it emitted):\n${build.output.split('\n').slice(0, 20).join('\n')}`);
 if (args.includes('--micro')) {
   const r = spawnSync(process.execPath, [path.join(BUILD, 'micro.js'), ...args.filter((a) => a !== '--micro')], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
@@ -139,7 +148,7 @@ for (const id of figures) {
   process.stdout.write(`▸ ${id} … `);
   const r = runFigure(id);
   console.log(`${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  r.notes.push(`Machine load when this figure started: ${(busyBefore * 100).toFixed(0)}% of the CPUs busy with other processes; 1-min load average ${os.loadavg()[0].toFixed(2)} when it ended.`);
+  r.notes.push(`Machine load when this figure started: ${(busyBefore * 100).toFixed(0)}% of the CPUs busy with other processes; 1-min load average ${os.loadavg()[0].toFixed(2)} when it ended (this includes the benchmark's own threads).`);
   results.push(r);
 }
 const seconds = (performance.now() - started) / 1000;
