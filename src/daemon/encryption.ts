@@ -33,7 +33,7 @@ export class FieldCipher {
       return p.split('.').map((s) => (s === '*' ? s : parseKey(s, store)[0]));
     });
     if (this.patterns.length > 0 && !key) {
-      throw new StoreError('IO_FAILED', `Store "${store}" has encryptedKeys but the daemon has no encryptionKey; pass startStoreDaemon({ encryptionKey }) (32 bytes, e.g. from createEncryptionKey()). Nothing was opened, so nothing is written in clear.`, { store });
+      throw new StoreError('IO_FAILED', `Store "${store}" has encryptedKeys but the daemon has no encryptionKey; pass startStoreDaemon({ encryptionKey }) (32 bytes, e.g. from loadEncryptionKey() in Electron). Nothing was opened, so nothing is written in clear.`, { store });
     }
     this.#key = key && this.patterns.length > 0 ? Buffer.from(key) : undefined;
   }
