@@ -107,6 +107,18 @@ export class CheckpointFile {
     return { state: 'ok', raw: parsed as Record<string, unknown> };
   }
 
+  /** Deletes temp files of atomic writes a crash interrupted (`<name>.json.tmp-…`); call only while holding the lock. */
+  removeStaleTemps(): number {
+    const prefix = `${path.basename(this.path)}.tmp-`;
+    let removed = 0;
+    for (const name of fs.readdirSync(this.#opts.cwd)) {
+      if (!name.startsWith(prefix)) continue;
+      fs.rmSync(path.join(this.#opts.cwd, name), { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Renames the file to `<name>.corrupt-<time>.json` (evidence, never deleted); returns the new path. */
   moveAside(): string {
     const base = this.path.replace(/\.json$/, '');

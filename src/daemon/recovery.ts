@@ -62,6 +62,11 @@ export function recoverStore(input: RecoveryInput): Recovered {
   let knownRev = 0;
   let needsBase = false;
 
+  try {
+    checkpoint.removeStaleTemps();
+  } catch {
+    // Only clutter: the checkpoint itself is what matters.
+  }
   const inspected = checkpoint.inspect();
   if (inspected.state === 'ok') {
     const why = checkRaw(inspected.raw, input);

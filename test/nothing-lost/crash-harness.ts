@@ -116,3 +116,8 @@ export function corruptFiles(cwd: string): string[] {
   walk(cwd);
   return found;
 }
+
+/** Temp files of a checkpoint write the kill interrupted (the next start removes them). */
+export function checkpointTemps(cwd: string): number {
+  return fs.readdirSync(cwd).filter((n) => n.startsWith('storm.json.tmp-')).length;
+}

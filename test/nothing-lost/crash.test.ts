@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { startStoreDaemon } from '../../src/client-main/index.ts';
 import type { HistoryEntry } from '../../src/protocol/types.ts';
 import { tmpDir } from '../helpers.ts';
-import { KILL_TARGETS, checkFilesReadable, corruptFiles, runAndKill, type Printed } from './crash-harness.ts';
+import { KILL_TARGETS, checkFilesReadable, checkpointTemps, corruptFiles, runAndKill, type Printed } from './crash-harness.ts';
 import { stormStore, stormTuning, type StormDoc } from './fixtures/storm-store.ts';
 
 /** `npm test` runs 50 kills; `npm run test:crash:long` sets ESD_CRASH_KILLS higher. */
@@ -17,6 +17,7 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
   let replayed = 0;
   let backupsTaken = 0;
   let lockTakeovers = 0;
+  let midCheckpointKills = 0;
   let maxRev = 0;
   for (let run = 0; run < KILLS; run++) {
     const target = KILL_TARGETS[run % KILL_TARGETS.length];
@@ -53,6 +54,7 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
     }
     for (const w of runMax.values()) maxRev = Math.max(maxRev, w.rev);
     checkFilesReadable(cwd);
+    if (checkpointTemps(cwd) > 0) midCheckpointKills++;
     assert.deepEqual(corruptFiles(cwd), [], `${where}: a kill alone must never make a file unusable`);
   }
 
@@ -88,10 +90,11 @@ test(`crash harness: ${KILLS} SIGKILLs of a real process (main + worker daemon, 
     }
     const info = await store.info();
     assert.deepEqual(info.recovery.keptAside, []);
+    assert.equal(checkpointTemps(cwd), 0, 'temp files of interrupted checkpoint writes are cleaned up at open');
     for (const b of await store.backups.list()) assert.deepEqual(await store.backups.verify(b.id), { ok: true, problems: [] }, `backup ${b.id}`);
     t.diagnostic(`kills: ${KILLS} (${[...hits].map(([k, v]) => `${k} ${v}`).join(', ')}); acknowledged writes checked: ${printed.length} ` +
       `(${inJournal} also against their journal record); final rev ${store.rev}; torn journal tails dropped at reopen: ${tornTails}; ` +
-      `records replayed across reopens: ${replayed}; backups taken by clients: ${backupsTaken}; immediate lock takeovers: ${lockTakeovers}`);
+      `records replayed across reopens: ${replayed}; backups taken by clients: ${backupsTaken}; immediate lock takeovers: ${lockTakeovers}; kills in the middle of a checkpoint write (temp file left): ${midCheckpointKills}`);
   } finally {
     await daemon.close();
   }
