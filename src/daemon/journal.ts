@@ -277,9 +277,9 @@ export class Journal {
     if (removed > 0) this.fsSeam.syncDir(this.dir);
   }
 
-  /** Reads records in [fromRev, toRev] for history and rollback. */
-  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): JournalRecord[] {
-    const out: JournalRecord[] = [];
+  /** Reads records in [fromRev, toRev] for history and rollback (without the conf bookkeeping some records carry). */
+  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
     const segs = this.segments();
     for (let s = 0; s < segs.length; s++) {
       const next = segs[s + 1];
@@ -296,7 +296,10 @@ export class Journal {
         if (!line) continue;
         const r = parseRecord(Buffer.from(line));
         // A torn tail or a failed append's leftovers are not history.
-        if (r && r.rev < limit && r.rev >= fromRev && r.rev <= toRev) out.push(r);
+        if (r && r.rev < limit && r.rev >= fromRev && r.rev <= toRev) {
+          const { internal: _internal, ...entry } = r;
+          out.push(entry);
+        }
       }
     }
     return out;

@@ -3,7 +3,7 @@ import type { JsonObject, StoreInfo } from '../protocol/types.ts';
 import type { CheckedBackup } from './backups.ts';
 import { INTERNAL_KEY, type CheckpointFile } from './checkpoint.ts';
 import { Draft } from './draft.ts';
-import type { Journal, JournalRecord } from './journal.ts';
+import type { Journal } from './journal.ts';
 import type { DocumentValidator } from './validator.ts';
 
 /** What `info().recovery` reports about the last open. */
@@ -202,4 +202,3 @@ function metaRev(raw: Record<string, unknown>): number | undefined {
   return typeof rev === 'number' && Number.isSafeInteger(rev) && rev >= 0 ? rev : undefined;
 }
 
-export type { JournalRecord };
