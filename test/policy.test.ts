@@ -12,7 +12,7 @@ interface Secrets {
 
 test('PERMISSION_DENIED, RATE_LIMITED and hidden keys through a client policy, end to end', async () => {
   const cwd = tmpDir();
-  const daemon = await startDaemon(cwd, { stores: [settingsDef(), defineStore<Secrets>({ name: 'app', encryptedKeys: ['ai.apiKey'] })] });
+  const daemon = await startDaemon(cwd, { stores: [settingsDef(), defineStore<Secrets>({ name: 'app', encryptedKeys: ['ai.apiKey'] })], encryptionKey: new Uint8Array(32).fill(7) });
   const main = await daemon.store<Secrets>('app');
   await main.set('ai', { apiKey: 'sk-secret', model: 'small' });
   const window = await connectStore<Secrets>('app', {

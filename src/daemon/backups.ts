@@ -65,7 +65,7 @@ export class BackupManager {
     const stamp = new Date(time).toISOString().replace(/[-:.]/g, '').replace('Z', '');
     let id = `${stamp.slice(0, 8)}T${stamp.slice(9)}${String(process.hrtime.bigint() % 1000n).padStart(3, '0')}Z-r${this.engine.rev}-${cleanReason}`;
     while (fs.existsSync(path.join(this.dir, `${id}.json`))) id += '-x';
-    const file = { ...this.engine.doc, [INTERNAL_KEY]: { ...this.engine.internal, storeDaemon: { rev: this.engine.rev, time } } };
+    const file = { ...this.engine.cipher.sealDoc(this.engine.doc), [INTERNAL_KEY]: { ...this.engine.internal, storeDaemon: { rev: this.engine.rev, time } } };
     const data = Buffer.from(JSON.stringify(file, undefined, '\t'));
     const info: BackupInfo = { id, time, reason: cleanReason, rev: this.engine.rev, sha256: sha256(data), bytes: data.length };
     const seam = this.engine.fsSeam;
@@ -141,7 +141,11 @@ export class BackupManager {
         problems.push('the backup is not a JSON object');
       } else {
         const { [INTERNAL_KEY]: rawInternal, ...rest } = parsed as Record<string, unknown>;
-        doc = rest as JsonObject;
+        try {
+          doc = this.engine.cipher.unsealDoc(rest as JsonObject);
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
         if (rawInternal && typeof rawInternal === 'object' && !Array.isArray(rawInternal)) {
           const { storeDaemon: _meta, ...conf } = rawInternal as Record<string, unknown>;
           internal = conf;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import type { JsonObject, Migration } from '../protocol/types.ts';
+import type { FieldCipher } from './encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { stamp } from './journal.ts';
 
@@ -33,6 +34,8 @@ export interface CheckpointFileOptions {
   StoreClass: ConfClass;
   fsSeam: FsSeam;
   defaults?: Record<string, unknown>;
+  /** Seals values at encrypted paths in the file. */
+  cipher?: FieldCipher;
 }
 
 /**
@@ -80,7 +83,7 @@ export class CheckpointFile {
     const internal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
     const m = internal.storeDaemon as Partial<CheckpointMeta> | undefined;
     const meta = { rev: typeof m?.rev === 'number' ? m.rev : 0, time: typeof m?.time === 'number' ? m.time : 0 };
-    return { doc: doc as JsonObject, internal, meta, existed };
+    return { doc: this.#opts.cipher?.active ? this.#opts.cipher.unsealDoc(doc as JsonObject) : doc as JsonObject, internal, meta, existed };
   }
 
   /**
@@ -104,7 +107,8 @@ export class CheckpointFile {
       return { state: 'bad', reason: `it is not valid JSON (${(error as Error).message})` };
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { state: 'bad', reason: 'it is not a JSON object' };
-    return { state: 'ok', raw: parsed as Record<string, unknown> };
+    // Outside the try: a wrong encryption key must stop the open (IO_FAILED), never count as a corrupt file.
+    return { state: 'ok', raw: this.#unseal(parsed as Record<string, unknown>) };
   }
 
   /** Deletes temp files of atomic writes a crash interrupted (`<name>.json.tmp-…`); call only while holding the lock. */
@@ -145,22 +149,35 @@ export class CheckpointFile {
     const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, prefix));
     try {
       const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }) as never);
-      seed.store = { ...structuredClone(doc), [INTERNAL_KEY]: structuredClone(internal) };
+      // Sealed here too: no file holds encrypted keys in clear (migrations see them as ciphertext strings).
+      seed.store = { ...this.#seal(structuredClone(doc)), [INTERNAL_KEY]: structuredClone(internal) };
       const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
         cwd: scratch, projectVersion: version, migrations, defaults: this.#opts.defaults,
       }) as never);
       const { [INTERNAL_KEY]: internalRaw, ...migrated } = conf.store as Record<string, unknown>;
       const nextInternal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
-      return { doc: JSON.parse(JSON.stringify(migrated)) as JsonObject, internal: nextInternal };
+      return { doc: this.#unseal(JSON.parse(JSON.stringify(migrated)) as JsonObject) as JsonObject, internal: nextInternal };
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
   }
 
+  #seal(doc: JsonObject): JsonObject {
+    return this.#opts.cipher ? this.#opts.cipher.sealDoc(doc) : doc;
+  }
+
+  /** Opens sealed values of a document read from the file (its `__internal__` untouched). */
+  #unseal<D extends Record<string, unknown>>(raw: D): D {
+    const cipher = this.#opts.cipher;
+    if (!cipher?.active) return raw;
+    const { [INTERNAL_KEY]: internal, ...doc } = raw;
+    return { ...cipher.unsealDoc(doc as JsonObject), ...(internal !== undefined && { [INTERNAL_KEY]: internal }) } as unknown as D;
+  }
+
   /** Writes the whole document atomically; `internal` keeps conf's migration version. */
   write(doc: JsonObject, internal: Record<string, unknown>, meta: CheckpointMeta): void {
     const conf = this.#conf ?? (this.#conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options() as never));
-    const value = { ...doc, [INTERNAL_KEY]: { ...internal, storeDaemon: meta } };
+    const value = { ...this.#seal(doc), [INTERNAL_KEY]: { ...internal, storeDaemon: meta } };
     this.#opts.fsSeam.guard('checkpoint.write', this.path, () => {
       conf.store = value;
     });

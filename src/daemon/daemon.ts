@@ -88,6 +88,12 @@ export class Daemon implements ConnectionHost {
       checkpointEvery: { records: msg.tuning?.checkpointRecords, idleMs: msg.tuning?.checkpointIdleMs },
       journalSegmentBytes: msg.tuning?.journalSegmentBytes,
     };
+    if (msg.encryptionKey !== undefined) {
+      if (!(msg.encryptionKey instanceof Uint8Array) || msg.encryptionKey.length !== 32) {
+        throw new StoreError('IO_FAILED', 'The encryption key must be 32 bytes (a Uint8Array).');
+      }
+      ctx.encryptionKey = msg.encryptionKey;
+    }
     // Drop undefined tuning so store defaults apply.
     ctx.checkpointEvery = Object.fromEntries(Object.entries(ctx.checkpointEvery ?? {}).filter(([, v]) => v !== undefined));
     await Promise.all(defs.map((def) => this.#open(def, ctx, msg.previousDaemonId)));

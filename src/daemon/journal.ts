@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HistoryEntry } from '../protocol/types.ts';
+import type { FieldCipher } from './encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const SEGMENT_RE = /^(\d{12})\.jsonl$/;
@@ -51,6 +52,9 @@ export class Journal {
   #segmentSize = 0;
   #segmentFirstRev = 0;
   readonly #segmentBytes: number;
+
+  /** Seals values at encrypted paths in records on disk; identity without encrypted keys. */
+  cipher: FieldCipher | undefined;
 
   constructor(dir: string, readonly fsSeam: FsSeam, options: JournalOptions = {}) {
     this.dir = dir;
@@ -130,7 +134,7 @@ export class Journal {
               breakAt = { byte: start, why: `journal gap: expected rev ${expected}, found ${record.rev} in ${path.basename(seg.file)}` };
               break;
             }
-            records.push(record);
+            records.push(this.#decode(record));
             expected++;
           }
         }
@@ -278,6 +282,18 @@ export class Journal {
   }
 
   /** Reads records in [fromRev, toRev] for history and rollback (without the conf bookkeeping some records carry). */
+  /** One record as a journal line: values at encrypted paths sealed (ops and inverse). */
+  encode(record: JournalRecord): string {
+    const c = this.cipher;
+    const sealed = c?.active ? { ...record, ops: c.sealOps(record.ops), inverse: c.sealOps(record.inverse) } : record;
+    return JSON.stringify(sealed) + '\n';
+  }
+
+  #decode<R extends { ops: HistoryEntry['ops']; inverse: HistoryEntry['inverse'] }>(record: R): R {
+    const c = this.cipher;
+    return c?.active ? { ...record, ops: c.unsealOps(record.ops), inverse: c.unsealOps(record.inverse) } : record;
+  }
+
   read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): HistoryEntry[] {
     const out: HistoryEntry[] = [];
     const segs = this.segments();
@@ -298,7 +314,7 @@ export class Journal {
         // A torn tail or a failed append's leftovers are not history.
         if (r && r.rev < limit && r.rev >= fromRev && r.rev <= toRev) {
           const { internal: _internal, ...entry } = r;
-          out.push(entry);
+          out.push(this.#decode(entry));
         }
       }
     }

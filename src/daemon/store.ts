@@ -9,6 +9,7 @@ import { checkJsonValue } from '../protocol/values.ts';
 import { CheckpointFile, type CheckpointMeta } from './checkpoint.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
+import { FieldCipher } from './encryption.ts';
 import { FsSeam } from './fs-seam.ts';
 import { Journal } from './journal.ts';
 import { LatencyWindow } from './latency.ts';
@@ -25,6 +26,8 @@ export interface StoreContext {
   /** Checkpoint after this many journal records (default 1000) or bytes (default 8 MB) since the last one. */
   checkpointEvery?: { records?: number; bytes?: number; idleMs?: number };
   journalSegmentBytes?: number;
+  /** 32 bytes from main; required when a store has encryptedKeys. */
+  encryptionKey?: Uint8Array;
 }
 
 /** A committed write, as broadcast to subscribers. */
@@ -74,6 +77,8 @@ export class StoreEngine {
   readonly checkpoint: CheckpointFile;
   readonly journal: Journal;
   readonly fsSeam: FsSeam;
+  /** Encryption at rest of `encryptedKeys` (identity when there are none). */
+  readonly cipher: FieldCipher;
   doc: JsonObject = {};
   rev = 0;
   #internal: Record<string, unknown> = {};
@@ -107,8 +112,10 @@ export class StoreEngine {
     this.def = def;
     this.fsSeam = ctx.fsSeam ?? new FsSeam();
     this.#defaults = structuredClone((def.defaults ?? {}) as JsonObject);
-    this.checkpoint = new CheckpointFile({ cwd: ctx.cwd, name: this.name, StoreClass: ctx.StoreClass, fsSeam: this.fsSeam, defaults: this.#defaults });
+    this.cipher = new FieldCipher(this.name, def.encryptedKeys, ctx.encryptionKey);
+    this.checkpoint = new CheckpointFile({ cwd: ctx.cwd, name: this.name, StoreClass: ctx.StoreClass, fsSeam: this.fsSeam, defaults: this.#defaults, cipher: this.cipher });
     this.journal = new Journal(path.join(ctx.cwd, 'storeHistory', this.name), this.fsSeam, { segmentBytes: ctx.journalSegmentBytes });
+    this.journal.cipher = this.cipher;
     this.#opts = { records: 1000, bytes: 32 * 1024 * 1024, idleMs: 2000, ...ctx.checkpointEvery };
     this.#queue = new CommitQueue((jobs) => this.#commitGroup(jobs));
     if (def.schema !== undefined) {
@@ -118,6 +125,9 @@ export class StoreEngine {
       this.#validator = new DocumentValidator(def.schema);
     }
   }
+
+  /** Changes below an encrypted path are journaled as a replace of that path (see Draft). */
+  readonly #enclosing = (path: readonly string[]): string[] | undefined => (this.cipher.active ? this.cipher.enclosing(path) : undefined);
 
   get durability(): 'strict' | 'relaxed' {
     return this.def.durability ?? 'strict';
@@ -250,7 +260,7 @@ export class StoreEngine {
         job.reject(new StoreError('CLOSED', `Store "${this.name}" is closing; the write was not applied.`, { store: this.name }));
         continue;
       }
-      const draft = new Draft(this.doc, this.name);
+      const draft = new Draft(this.doc, this.name, this.#enclosing);
       try {
         if (job.ifRev !== undefined && job.ifRev !== this.rev) {
           throw new StoreError('CONFLICT', `Store "${this.name}" is at rev ${this.rev}, not ${job.ifRev}; read again and retry.`, { store: this.name, details: { rev: this.rev, ifRev: job.ifRev } });
@@ -280,7 +290,7 @@ export class StoreEngine {
       const record: CommitRecord = { rev, time, source: job.source, ops: draft.ops, paths: draft.paths };
       // Serialized now: later drafts in this group may mutate objects the document shares with nothing else,
       // but the record must say exactly what this write did.
-      const line = JSON.stringify({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(job.internal && { internal: job.internal }) }) + '\n';
+      const line = this.journal.encode({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(job.internal && { internal: job.internal }) });
       this.#approxBytes += draft.byteDelta;
       accepted.push({ job, draft, record, line });
     }

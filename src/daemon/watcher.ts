@@ -60,12 +60,12 @@ export class ExternalEditWatcher {
       const parsed: unknown = JSON.parse(text);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the file is not a JSON object');
       const { [INTERNAL_KEY]: _internal, ...rest } = parsed as Record<string, unknown>;
-      edited = rest as JsonObject;
+      edited = engine.cipher.unsealDoc(rest as JsonObject);
     } catch (error) {
-      await this.#reject(text, new StoreError('VALIDATION_FAILED', `The hand edit of ${path.basename(engine.checkpoint.path)} is not valid JSON (${(error as Error).message}); the file was restored.`, { store: engine.name }));
+      await this.#reject(text, new StoreError('VALIDATION_FAILED', `The hand edit of ${path.basename(engine.checkpoint.path)} cannot be used (${(error as Error).message}); the file was restored.`, { store: engine.name }));
       return;
     }
-    const base = parseBase(engine.checkpoint.lastText);
+    const base = engine.cipher.unsealDoc(parseBase(engine.checkpoint.lastText));
     const ops = diffDocuments(base, edited);
     if (ops.length === 0) {
       engine.checkpoint.lastText = text;
