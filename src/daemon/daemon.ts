@@ -16,7 +16,6 @@ import { migrateAtOpen } from './migrations.ts';
 import { ExternalEditWatcher } from './watcher.ts';
 import { Policy } from './policy.ts';
 import { StoreEngine, checkStoreName, type StoreContext } from './store.ts';
-import { DocumentValidator } from './validator.ts';
 
 interface OpenStore {
   engine: StoreEngine;
@@ -106,7 +105,7 @@ export class Daemon implements ConnectionHost {
     try {
       await lock.acquire({ previousDaemonId });
       const engine = new StoreEngine(def, ctx);
-      const backups = new BackupManager(engine, def.schema ? new DocumentValidator(def.schema) : undefined);
+      const backups = new BackupManager(engine, engine.validator);
       // Recovery rebuilds from the newest backup plus the journal, so the journal is kept back to that backup.
       engine.journalFloor = () => backups.newestRev();
       try {

@@ -149,12 +149,19 @@ export class StoreEngine {
     this.rev = recovered.rev;
     this.#recovery = recovered.report;
     this.#sinceCheckpoint.records = recovered.report.replayed;
-    if (this.#validator && !migrationPending(this.def, this.#internal)) {
+    // Recovery already validated a checkpoint it opened as is; validate again only what replay or a rebuild produced.
+    const validated = recovered.report.source === 'checkpoint' && recovered.report.replayed === 0;
+    if (this.#validator && !validated && !migrationPending(this.def, this.#internal)) {
       const issues = this.#validator.validateAll(this.doc);
       if (issues.length > 0) this.#recovery.problems.push(`the document does not match the schema at open: ${issues.map((i) => `${i.instancePath} ${i.message}`).join('; ')}`);
     }
     this.#approxBytes = size(this.doc);
     this.journal.openForAppend(this.rev + 1);
+  }
+
+  /** The store's compiled schema (one per store: compiling costs tens of ms at start). */
+  get validator(): DocumentValidator | undefined {
+    return this.#validator;
   }
 
   /** conf's internal data (its migration version), as committed. */

@@ -15,20 +15,26 @@ export type KeyPath<T, D extends number = 6> = [D] extends [never]
   : T extends readonly (infer E)[]
     ? `${number}` | `${number}.${KeyPath<E, Prev[D]>}`
     : T extends object
-      ? { [K in KeyOf<T>]: K | (NonNullable<T[K]> extends object ? `${K}.${KeyPath<NonNullable<T[K]>, Prev[D]>}` : never) }[KeyOf<T>]
+      ? { [K in KeyOf<T>]: K | SubPath<K, NonNullable<T[K]>, Prev[D]> }[KeyOf<T>]
       : never;
+
+/** Paths below key `K` whose value is `V`; distributes over unions (`string | { id: string }` has `K.id`). */
+type SubPath<K extends string, V, D extends number> = V extends object ? `${K}.${KeyPath<V, D>}` : never;
 
 /** The type of the value at dot path `P` in `T`. */
 export type KeyValue<T, P extends string> = P extends `${infer H}.${infer R}`
   ? T extends readonly (infer E)[]
     ? KeyValue<E, R>
-    : H extends keyof T ? KeyValue<NonNullable<T[H]>, R> : unknown
+    : H extends keyof T ? KeyValueIn<NonNullable<T[H]>, R> : unknown
   : T extends readonly (infer E)[]
     ? E
     : P extends keyof T ? T[P] : unknown;
 
 /** An object of dot paths and their values, for `set(object)` (electron-store accepts dot paths as keys). */
 export type KeyValues<T> = { [P in KeyPath<T>]?: KeyValue<T, P> };
+
+/** KeyValue distributed over a union, keeping only its members that have the path. */
+type KeyValueIn<V, P extends string> = V extends object ? KeyValue<V, P> : never;
 
 /** A migration step, as in electron-store/conf: `store` reads and writes the document being migrated. */
 export type Migration = (store: MigrationStore) => void;
