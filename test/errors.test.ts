@@ -165,3 +165,14 @@ test('CLOSED: a closed client fails fast', async () => {
   await rejectsWith(extra.set('theme', 'dark'), 'CLOSED');
   await unchangedEverywhere(clients, rev, doc);
 });
+
+test('a schema that does not compile makes that store fail to open with VALIDATION_FAILED; others keep working', async () => {
+  const { defineStore } = await import('../src/index.ts');
+  const { settingsDef } = await import('./helpers.ts');
+  const dir = tmpDir();
+  const daemon = await startDaemon(dir, { stores: [settingsDef(), defineStore({ name: 'broken', schema: { type: 'objekt' } })] });
+  const e = await rejectsWith(daemon.store('broken'), 'VALIDATION_FAILED');
+  assert.match(e.message, /schema does not compile/);
+  const ok = await daemon.store<Settings>('settings');
+  await ok.set('theme', 'dark');
+});

@@ -122,7 +122,11 @@ export class StoreEngine {
       if (typeof def.schema !== 'object' || def.schema === null) {
         throw new StoreError('VALIDATION_FAILED', `Store "${this.name}": schema must be a JSON Schema object.`, { store: this.name });
       }
-      this.#validator = new DocumentValidator(def.schema);
+      try {
+        this.#validator = new DocumentValidator(def.schema);
+      } catch (error) {
+        throw new StoreError('VALIDATION_FAILED', `Store "${this.name}": its schema does not compile (${(error as Error).message}); fix the schema in defineStore().`, { store: this.name });
+      }
     }
   }
 
