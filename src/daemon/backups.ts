@@ -46,6 +46,20 @@ export class BackupManager {
     clearInterval(this.#timer);
   }
 
+  #startup: Promise<void> = Promise.resolve();
+
+  /** Takes the 'start' backup on the next turn, once the store serves; `settled()` waits for it. */
+  startBackup(onError: (error: Error) => void): void {
+    this.#startup = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.engine.whenCommitted(() => this.createNow('start')))
+      .then(() => {}, (error: Error) => onError(error));
+  }
+
+  /** Resolves once the start-up backup is on disk (or failed). */
+  settled(): Promise<void> {
+    return this.#startup;
+  }
+
   /** Takes a backup of the committed document. */
   create(reason: string): Promise<BackupInfo> {
     return this.engine.whenCommitted(() => this.createNow(reason));

@@ -114,8 +114,9 @@ export class Connection {
         access.checkAdmin('rollback()');
         return engine.rollback(to as { rev?: unknown; time?: unknown }, this.id);
       }),
-      backupsList: (name) => run(() => {
+      backupsList: (name) => run(async () => {
         const { engine } = this.#access(name);
+        await this.#host.backups(engine.name).settled();
         return this.#host.backups(engine.name).list();
       }),
       backupsCreate: (name, reason) => run(() => {
@@ -149,8 +150,9 @@ export class Connection {
         await this.#host.backups(engine.name).createSafe('before-import');
         return engine.replaceAll(parsed, this.id);
       }),
-      info: (name) => run(() => {
+      info: (name) => run(async () => {
         const { engine } = this.#access(name);
+        await this.#host.backups(engine.name).settled();
         return { ...engine.info(), backups: this.#host.backups(engine.name).count() };
       }),
     };

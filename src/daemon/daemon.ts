@@ -116,12 +116,9 @@ export class Daemon implements ConnectionHost {
         engine.abandon();
         throw error;
       }
-      try {
-        backups.createNow('start');
-      } catch (error) {
-        // Serving matters more than this backup; info() says it is missing.
-        engine.reportProblem(`the start-up backup failed: ${(error as Error).message}`);
-      }
+      // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
+      // Serving matters more than this backup; info() says when it failed.
+      backups.startBackup((error) => engine.reportProblem(`the start-up backup failed: ${error.message}`));
       backups.schedule();
       const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, (r) => this.host.post({
         t: 'external-change-rejected', store: r.store, keptAs: r.keptAs, error: r.error.toJSON(),
@@ -195,6 +192,7 @@ export class Daemon implements ConnectionHost {
       for (const c of this.#connections) c.notifyClosing();
       await Promise.all([...this.#stores.values()].map(async ({ engine, backups, lock, watcher }) => {
         backups.stop();
+        await backups.settled();
         await watcher?.close();
         await engine.close();
         await lock.release();
