@@ -2,10 +2,27 @@
  * One writer doing awaited writes one after another (what `await store.set()` in an app does), on ours and on conf.
  * Shared by the UI-thread-time and round-trip figures, which read different columns of the same kind of run.
  */
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { StoreClient } from '../src/protocol/types.ts';
 import { writeFor } from './data.ts';
-import { doc, openConf, seedStore, startOurs, storeDir, STORE } from './lib.ts';
+import { WITH_CONF, doc, openConf, seedStore, startOurs, storeDir, STORE } from './lib.ts';
+
+/**
+ * CPU time (ms) this process's main thread has used, from /proc (Linux; NaN elsewhere). Unlike event-loop active
+ * time it does not count moments the thread was runnable but not running — on 2 cores shared with the daemon's
+ * thread, its thread pool and GC helpers, that difference is real.
+ */
+export function mainThreadCpuMs(): number {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the file, 12 and 13 after "(comm) state"; clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export interface OursSamples {
   /** Time inside `client.set()` until it returns its promise (ms). */
@@ -14,6 +31,8 @@ export interface OursSamples {
   busy: number[];
   /** From the call to the promise resolving (durable, and visible in this client's cache) (ms). */
   roundTrip: number[];
+  /** Main-thread CPU time per write, averaged over the run (ms). */
+  cpuPerWrite: number;
   checkpoints: number;
   groups: number;
   /** The daemon's own commit-group latency window (ms). */
@@ -33,6 +52,7 @@ export async function oursSequential(bytes: number, n: number, warm = 200): Prom
     const call: number[] = [];
     const busy: number[] = [];
     const roundTrip: number[] = [];
+    const cpu0 = mainThreadCpuMs();
     let prev = performance.eventLoopUtilization();
     for (let i = 0; i < n; i++) {
       const [key, value] = writeFor(warm + i, tasks);
@@ -47,9 +67,10 @@ export async function oursSequential(bytes: number, n: number, warm = 200): Prom
       call.push(t1 - t0);
       roundTrip.push(t2 - t0);
     }
+    const cpuPerWrite = (mainThreadCpuMs() - cpu0) / n;
     const after = await client.info();
     return {
-      call, busy, roundTrip,
+      call, busy, roundTrip, cpuPerWrite,
       checkpoints: after.counters.checkpoints - before.counters.checkpoints,
       groups: after.counters.groups - before.counters.groups,
       daemonCommit: { p50: after.latencyMs.commitP50, p99: after.latencyMs.commitP99 },
@@ -61,6 +82,7 @@ export async function oursSequential(bytes: number, n: number, warm = 200): Prom
 
 /** `n` conf `set()` calls on a store of `bytes` (no schema: conf's cheapest path). Each is synchronous and durable. */
 export function confSequential(bytes: number, n: number, warm = 3): number[] {
+  if (!WITH_CONF) return [];
   const dir = storeDir(`conf-${bytes}`);
   seedStore(dir, bytes);
   const conf = openConf(dir);

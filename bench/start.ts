@@ -56,7 +56,7 @@ export async function run() {
     title: 'Daemon start to first served read (1 MB store)',
     rows,
     notes: [
-      `${rounds} starts per case in one process, each a fresh worker (its own isolate: the daemon's modules are loaded and compiled anew each time), from the compiled JavaScript (bench/.data/build, the same tsc output as dist/). The first start is left out of p50/p99 and reported below. Each start is followed by close() (not timed).`,
+      `${rounds} starts per case in one process, each a fresh worker (its own isolate: the daemon's modules are loaded and compiled anew each time), from the dist/ that npm run build makes (daemon entry bundled) as copied into bench/.data/build. The first start is left out of p50/p99 and reported below. Each start is followed by close() (not timed).`,
       ...notes,
     ],
     raw,

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { connectStore } from '../src/client-renderer/index.ts';
 import type { StoreClient } from '../src/protocol/types.ts';
 import { writeFor } from './data.ts';
+import { mainThreadCpuMs } from './sequential.ts';
 import { doc, flag, main, ms, openConf, rate, seedStore, sleep, startOurs, stats, storeDir, STORE, type Row } from './lib.ts';
 
 const BYTES = 1024 * 1024;
@@ -17,6 +18,10 @@ interface Round {
   latency: { p50: number; p99: number; max: number };
   /** Event-loop utilization of the clients' thread during the window (1 = saturated). */
   clientThreadElu: number;
+  /** CPU time of the clients' thread per committed write during the window (ms; all clients together). */
+  clientCpuPerWrite: number;
+  /** CPU time of every other thread of the process per write: the daemon, its fs thread pool, GC helpers (ms). */
+  otherCpuPerWrite: number;
   checkpoints: number;
   groups: number;
   writes: number;
@@ -42,9 +47,14 @@ async function oneRound(clients: StoreClient[], inFlight: number, warmMs: number
   measuring = true;
   const from = done;
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = mainThreadCpuMs();
+  const proc0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(windowMs);
   const writes = done - from;
+  const cpu = mainThreadCpuMs() - cpu0;
+  const procUsage = process.cpuUsage(proc0);
+  const other = (procUsage.user + procUsage.system) / 1000 - cpu;
   const elapsed = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0).utilization;
   measuring = false;
@@ -53,7 +63,7 @@ async function oneRound(clients: StoreClient[], inFlight: number, warmMs: number
   const after = await clients[0].info();
   const l = stats(latency);
   return {
-    perSecond: writes / (elapsed / 1000), latency: { p50: l.p50, p99: l.p99, max: l.max }, clientThreadElu: elu,
+    perSecond: writes / (elapsed / 1000), latency: { p50: l.p50, p99: l.p99, max: l.max }, clientThreadElu: elu, clientCpuPerWrite: cpu / Math.max(1, writes), otherCpuPerWrite: other / Math.max(1, writes),
     checkpoints: after.counters.checkpoints - before.counters.checkpoints, groups: after.counters.groups - before.counters.groups, writes,
   };
 }
@@ -105,7 +115,7 @@ export async function run() {
   }
   const notes = [
     `Each configuration: ${rounds} rounds of a ${windowMs} ms window after 300 ms of warm-up; the figure is the median round. Strict durability, bench schema; the write mix of data.ts writeFor. Every client is subscribed (as a window is) and so receives every change.`,
-    ...Object.entries(results).map(([key, rs]) => `${key}: client-thread event-loop utilization ${median(rs, (r) => r.clientThreadElu).toFixed(2)}, ${Math.round(median(rs, (r) => r.writes / Math.max(1, r.groups)))} writes per fdatasync group, ${median(rs, (r) => r.checkpoints)} checkpoints per round, latency max ${ms(median(rs, (r) => r.latency.max))}.`),
+    ...Object.entries(results).map(([key, rs]) => `${key}: client-thread event-loop utilization ${median(rs, (r) => r.clientThreadElu).toFixed(2)} (its CPU per write, all clients together: ${ms(median(rs, (r) => r.clientCpuPerWrite))}; the daemon's and other threads' CPU per write: ${ms(median(rs, (r) => r.otherCpuPerWrite))}), ${Math.round(median(rs, (r) => r.writes / Math.max(1, r.groups)))} writes per fdatasync group, ${median(rs, (r) => r.checkpoints)} checkpoints per round, latency max ${ms(median(rs, (r) => r.latency.max))}.`),
     'conf: one synchronous writer for the same window (several conf instances in one process would only take turns on the same thread).',
   ];
   return { id: 'throughput', title: 'Sustained durable writes (1 MB store)', rows, notes, raw: { results, confRate } };

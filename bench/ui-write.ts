@@ -5,7 +5,7 @@
  * change event on that thread (decoding, updating the cache, resolving the promise).
  */
 import { SIZES } from './data.ts';
-import { main, p50p99, stats, type Row } from './lib.ts';
+import { main, ms, p50p99, stats, type Row } from './lib.ts';
 import { COUNTS, confSequential, oursSequential } from './sequential.ts';
 
 export async function run() {
@@ -16,9 +16,9 @@ export async function run() {
     const conf = stats(confSequential(bytes, COUNTS[bytes].conf));
     const call = stats(ours.call);
     const busy = stats(ours.busy);
-    raw[label] = { call, busy, conf };
+    raw[label] = { call, busy, conf, cpuPerWrite: ours.cpuPerWrite };
     rows.push({ metric: 'UI-thread time per write: the set() call', store: label, ours: p50p99(call), conf: p50p99(conf), target: '≤ 0.05 ms (p50)', met: call.p50 <= 0.05 });
-    rows.push({ metric: 'UI-thread busy per write: call + reply + cache update', store: label, ours: p50p99(busy), conf: p50p99(conf), target: '≤ 0.05 ms (p50)', met: busy.p50 <= 0.05 });
+    rows.push({ metric: 'UI-thread busy per write: call + reply + cache update', store: label, ours: `${p50p99(busy)} (CPU ${ms(ours.cpuPerWrite)} per write)`, conf: p50p99(conf), target: '≤ 0.05 ms (p50)', met: busy.p50 <= 0.05 });
   }
   return {
     id: 'ui-write',
@@ -26,7 +26,7 @@ export async function run() {
     rows,
     notes: [
       `One writer, awaited writes one after another, a mix of small changes (data.ts writeFor); ours with the bench JSON Schema, conf without (its cheapest path). Samples per size: ours ${SIZES.map((s) => COUNTS[s.bytes].ours).join('/')}, conf ${SIZES.map((s) => COUNTS[s.bytes].conf).join('/')} (10 KB/1 MB/10 MB), after warm-up.`,
-      '"the set() call": performance.now() around the synchronous part of client.set() (checks the key and value, posts the message). "busy per write": performance.eventLoopUtilization() active time between consecutive writes, which adds receiving the reply and the change event, applying the change to the cache and resolving the promise. conf\'s set() is synchronous, so its call time is its busy time.',
+      '"the set() call": performance.now() around the synchronous part of client.set() (checks the key and value, posts the message). "busy per write": performance.eventLoopUtilization() active time between consecutive writes, which adds receiving the reply and the change event, applying the change to the cache and resolving the promise. conf\'s set() is synchronous, so its call time is its busy time. "CPU … per write": the main thread\'s own CPU time (/proc, 10 ms ticks) over the run divided by the writes — it leaves out moments the thread was runnable but waiting for a core, which the event-loop figure counts.',
     ],
     raw,
   };
