@@ -4,7 +4,7 @@ import type { DaemonLauncher } from './daemon-process.ts';
 import { StoreDaemon, type DaemonOptions } from './store-daemon.ts';
 import { workerLauncher } from './worker-launcher.ts';
 
-export { StoreDaemon, type DaemonOptions, type StoreDaemonEvents } from './store-daemon.ts';
+export { StoreDaemon, type DaemonOptions, type DaemonPort, type StoreDaemonEvents } from './store-daemon.ts';
 export { StoreError } from '../protocol/errors.ts';
 export { closeOnQuit, type CloseOnQuitOptions, type QuitApp } from './quit.ts';
 export { loadEncryptionKey, rewrapEncryptionKey, type EncryptionKeyOptions } from './encryption-key.ts';

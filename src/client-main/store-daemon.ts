@@ -36,6 +36,18 @@ export interface DaemonOptions {
  */
 const exitedDaemons = new Map<string, string>();
 
+/**
+ * A client port from `createPort()`: a Node `MessagePort` in the worker host, Electron's `MessagePortMain` in Electron
+ * (described structurally, so plain-Node users need no Electron types). Pass it to `connectStore(name, { port })`, or
+ * transfer it to another worker or process first.
+ */
+export type DaemonPort = import('node:worker_threads').MessagePort | {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  on(event: 'message' | 'close', listener: (...args: unknown[]) => void): unknown;
+  start(): void;
+  close(): void;
+};
+
 /** The events a StoreDaemon emits, with their payloads. */
 export interface StoreDaemonEvents {
   /** The supervisor started a new daemon after a crash; clients have new ports and resync. */
@@ -215,11 +227,11 @@ export class StoreDaemon extends EventEmitter {
    * A port for another process or worker (use it with `connectStore(name, { port })`). Without a policy it has
    * main's rights; with one, the policy applies (admin off unless granted, encrypted keys hidden unless read-listed).
    */
-  createPort(policy?: ClientPolicy): unknown {
+  createPort(policy?: ClientPolicy): DaemonPort {
     if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
     const { local, remote } = this.#launcher.channel();
     this.#connect(remote, policy, policy === undefined);
-    return local;
+    return local as DaemonPort;
   }
 
   /**
