@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Ajv } from 'ajv';
 import { applyImmutable } from '../src/client-renderer/client.ts';
+import { fromPointer } from '../src/protocol/keys.ts';
 import addFormatsModule from 'ajv-formats';
 import type { JsonObject } from '../src/protocol/types.ts';
 import { DocumentValidator } from '../src/daemon/validator.ts';
@@ -157,6 +158,25 @@ async function fanOut(): Promise<void> {
     report(`fan-out of a 10-record group event to 8 subscribers, ${mode === 'object' ? 'object cloned per port' : 'JSON string made once'}: sender per subscriber-event`, ms(stats(send).p50 / 4000));
     if (mode === 'string') report('  receiver\'s JSON.parse per event (the structured-clone receive cost is inside Node, not measurable here)', ms(stats(recv).p50 / 4000));
   }
+}
+
+/** JSON-pointer parsing, which every client does twice per op of every change (listener matching, then applying). */
+function pointers(): void {
+  const forbidden = new Set(['__proto__', 'prototype', 'constructor', '__internal__']);
+  const fast = (p: string): string[] => {
+    if (p === '') return [];
+    const segs = p.slice(1).split('/');
+    // Escapes are rare: only pointers that contain "~" need the unescaping pass.
+    if (p.includes('~')) for (let i = 0; i < segs.length; i++) segs[i] = segs[i].replaceAll('~1', '/').replaceAll('~0', '~');
+    for (const s of segs) if (forbidden.has(s)) throw new Error(`reserved segment ${s}`);
+    return segs;
+  };
+  const paths = Array.from({ length: 64 }, (_, i) => (i % 2 ? `/tasks/${i * 7}/done` : '/settings/window/width'));
+  let sink = 0;
+  const now = perCall(() => { for (const p of paths) sink += fromPointer(p).length; }, 5000) / paths.length;
+  const alt = perCall(() => { for (const p of paths) sink += fast(p).length; }, 5000) / paths.length;
+  report('fromPointer (keys.ts) per pointer', ms(now));
+  report('  split, unescape only when the pointer contains "~"', `${ms(alt)} (${sink > 0 ? 'checked' : ''})`);
 }
 
 /** One journal group of ~300 bytes made durable: how the journal does it now vs one O_DSYNC write. */
@@ -341,7 +361,7 @@ async function roundTripTail(): Promise<void> {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const parts: Array<[string, () => unknown]> = [
-    ['cache', clientCache], ['read', readCopies], ['post', postBatching], ['fanout', fanOut], ['journal', journalAppend],
+    ['cache', clientCache], ['read', readCopies], ['post', postBatching], ['fanout', fanOut], ['pointer', pointers], ['journal', journalAppend],
     ['checkpoint', checkpointCost], ['schema', schemaCompile], ['load', daemonLoad], ['young', youngGeneration], ['tail', roundTripTail],
   ];
   for (const [name, fn] of parts) if (only.length === 0 || only.includes(name)) await fn();
