@@ -64,6 +64,10 @@ test('INVALID_KEY: forbidden segments, empty keys and segments, non-strings — 
   await rejectsWith(raw.call('write', 'settings', { kind: 'setMany', values: JSON.parse('{"__proto__": {"x": 1}}') }), 'INVALID_KEY');
   await rejectsWith(raw.call('write', 'settings', { kind: 'nope' } as never), 'INVALID_KEY');
   await rejectsWith(raw.call('write', 'settings', null as never), 'INVALID_KEY');
+  await rejectsWith(main.set('theme', 'dark', { ifRev: -1 }), 'INVALID_KEY');
+  await rejectsWith(main.set('theme', 'dark', { ifRev: 'x' as never }), 'INVALID_KEY');
+  await rejectsWith(main.history({ sinceRev: Number.NaN }), 'INVALID_KEY');
+  await rejectsWith(connectStore('settings', { port: {} }), 'DAEMON_UNAVAILABLE');
   await unchangedEverywhere(clients, rev, doc);
   raw.close();
 });

@@ -68,6 +68,7 @@ test('DAEMON_UNAVAILABLE: pending requests reject when the daemon dies, for ever
   const pending = [main.set('a', 1), other.set('b', 2), main.history(), other.info(), main.set('c', 3)];
   daemon.kill();
   const results = await Promise.allSettled(pending);
+  assert.ok(results.some((r) => r.status === 'rejected'), 'something was still pending when the daemon died');
   for (const r of results) {
     if (r.status === 'rejected') assert.equal((r.reason as { code: string }).code, 'DAEMON_UNAVAILABLE');
   }
@@ -110,4 +111,49 @@ test('a late client gets the current document and then every change', async () =
   await main.set('counter', 100);
   await untilRev(late, 21);
   assert.equal(late.get('counter'), 100);
+});
+
+test('two clients of one store on one port: closing one leaves the other live; a write then close never hangs', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd);
+  const main = await daemon.store<Settings>('settings');
+  const port = daemon.createPort();
+  const c1 = await connectStore<Settings>('settings', { port });
+  const c2 = await connectStore<Settings>('settings', { port });
+  c1.close();
+  await main.set('theme', 'dark');
+  await untilRev(c2, main.rev);
+  assert.equal(c2.get('theme'), 'dark');
+  await c2.set('fontSize', 20);
+  const pending = c2.set('fontSize', 22);
+  c2.close();
+  const { rev } = await pending;
+  await untilRev(main, rev);
+  assert.equal(main.get('fontSize'), 22);
+});
+
+test('a client that subscribes while writes are flowing gets a consistent snapshot (no uncommitted changes)', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd);
+  const main = await daemon.store<Settings>('settings');
+  await main.set('list', []);
+  for (let round = 0; round < 15; round++) {
+    const writes = Array.from({ length: 60 }, (_, i) => main.patch([{ op: 'add', path: '/list/-', value: round * 100 + i }]));
+    const late = await connectStore<Settings>('settings', { port: daemon.createPort() });
+    await Promise.all(writes);
+    await untilRev(late, main.rev);
+    assert.deepEqual(late.get('list'), main.get('list'), `round ${round}`);
+    late.close();
+  }
+});
+
+test('store() and createPort() while the daemon is down fail at once with DAEMON_UNAVAILABLE', async () => {
+  const cwd = tmpDir();
+  const daemon = await startStoreDaemon({ cwd, stores: [settingsDef()], restart: { maxRestarts: 0 } });
+  daemon.on('error', () => {});
+  const exited = new Promise<void>((resolve) => daemon.on('exit', () => resolve()));
+  daemon.kill();
+  await exited;
+  await rejectsWith(daemon.store('settings'), 'DAEMON_UNAVAILABLE');
+  assert.throws(() => daemon.createPort(), (e: { code: string }) => e.code === 'DAEMON_UNAVAILABLE');
 });

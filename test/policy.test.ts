@@ -57,3 +57,26 @@ test('QUOTA_EXCEEDED: a write that would grow the store past maxBytes changes no
   await store.set('big', 'small');
   await store.set('theme', 'y'.repeat(1500));
 });
+
+test('patch copy, move and test cannot read hidden keys; existence of a hidden key does not show through errors', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [defineStore<Secrets & { leak?: unknown }>({ name: 'app' })] });
+  const main = await daemon.store<Secrets & { leak?: unknown }>('app');
+  await main.set('ai', { apiKey: 'TOPSECRET', model: 'm' });
+  const window = await connectStore<Secrets & { leak?: unknown }>('app', { port: daemon.createPort({ stores: { app: { hidden: ['ai.apiKey'] } } }) });
+  const rev = main.rev;
+  await rejectsWith(window.patch([{ op: 'copy', from: '/ai/apiKey', path: '/leak' }]), 'PERMISSION_DENIED');
+  await rejectsWith(window.patch([{ op: 'copy', from: '/ai', path: '/leak' }]), 'PERMISSION_DENIED');
+  await rejectsWith(window.patch([{ op: 'move', from: '/ai/apiKey', path: '/leak' }]), 'PERMISSION_DENIED');
+  await rejectsWith(window.patch([{ op: 'test', path: '/ai/apiKey', value: 'TOPSECRET' }]), 'PERMISSION_DENIED');
+  await rejectsWith(window.patch([{ op: 'test', path: '/ai/apiKey', value: 'guess' }]), 'PERMISSION_DENIED');
+  // Present or missing, a hidden key answers the same.
+  await rejectsWith(window.delete('ai.apiKey'), 'PERMISSION_DENIED');
+  await rejectsWith(window.delete('ai.apiKey.missing' as never), 'PERMISSION_DENIED');
+  await rejectsWith(window.patch([{ op: 'remove', path: '/ai/apiKey/missing' }]), 'PERMISSION_DENIED');
+  // What the window may see, it may still copy.
+  await window.patch([{ op: 'copy', from: '/ai/model', path: '/leak' }]);
+  assert.equal(main.rev, rev + 1);
+  assert.equal(main.get('leak'), 'm');
+  assert.equal(window.get('ai.apiKey'), undefined);
+});

@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
 import { ClientConnection } from '../client-renderer/connection.ts';
 import { CachedStore } from '../client-renderer/client.ts';
+import { Policy } from '../daemon/policy.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 
 /** Options of `startStoreDaemon` (SPEC §5). */
@@ -202,7 +203,11 @@ export class StoreDaemon extends EventEmitter {
   }
 
   #connect(remote: unknown, policy: ClientPolicy | undefined, trusted: boolean): void {
-    if (!this.#proc) throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running.');
+    // A port posted to a dead daemon would never answer: fail now rather than let the client time out.
+    if (!this.#proc || !this.#running) {
+      throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running (it crashed and is restarting, or gave up); retry after its \'restart\' event.');
+    }
+    if (policy !== undefined) new Policy(policy, trusted);
     const msg: ControlToDaemon = { t: 'connect', clientId: randomUUID().slice(0, 8), trusted, ...(policy && { policy }) };
     this.#proc.post(msg, remote);
   }

@@ -40,6 +40,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   #revWaiters: Array<{ rev: number; resolve: () => void }> = [];
   #offEvent: () => void;
   #offReattach: () => void;
+  #offFailure: () => void;
   #closed = false;
   #resyncing = false;
 
@@ -48,12 +49,15 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     this.#conn = conn;
     this.#offEvent = conn.onEvent(name, (event) => this.#onEvent(event));
     this.#offReattach = conn.onReattach(() => void this.#resubscribe());
+    // The daemon already answered these writes (they are durable); only the change event will not come now.
+    this.#offFailure = conn.onFailure(() => this.#settleWaiters());
   }
 
   /** Opens a store on a connection: subscribes (buffering events), then applies the snapshot and what followed it. */
   static async open<T extends object>(conn: ClientConnection, name: string): Promise<CachedStore<T>> {
     if (typeof name !== 'string' || name.length === 0) throw new StoreError('STORE_NOT_FOUND', 'Pass the name of a store defined with defineStore().');
     const store = new CachedStore<T>(name, conn);
+    conn.retain(name, 1);
     try {
       await store.#resubscribe(true);
     } catch (error) {
@@ -121,6 +125,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
       this.#applySnapshot(await this.#conn.call('snapshot', this.name));
     } catch {
       this.#buffer = undefined;
+      this.#settleWaiters();
     } finally {
       this.#resyncing = false;
     }
@@ -169,6 +174,13 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     for (const l of this.#anyListeners) safeCall(() => l(newDoc, oldDoc, change));
   }
 
+  /** Resolves every write waiting for its change event (close, connection failure, failed resync). */
+  #settleWaiters(): void {
+    const waiters = this.#revWaiters;
+    this.#revWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
   #resolveWaiters(): void {
     // Kept ordered by rev (see #caughtUp), so this resolves from the head: O(1) per change, not O(pending).
     let n = 0;
@@ -178,7 +190,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
 
   /** Resolves when the cache has caught up with `rev` (the change event normally arrives before the reply). */
   #caughtUp(rev: number): Promise<void> {
-    if (rev <= this.#rev) return Promise.resolve();
+    if (rev <= this.#rev || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.#revWaiters;
       let i = waiters.length;
@@ -322,9 +334,11 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     this.#closed = true;
     this.#offEvent();
     this.#offReattach();
+    this.#offFailure();
     this.#anyListeners.clear();
     this.#keyListeners.clear();
-    this.#conn.call('unsubscribe', this.name).catch(() => {});
+    this.#settleWaiters();
+    if (this.#conn.retain(this.name, -1) === 0) this.#conn.call('unsubscribe', this.name).catch(() => {});
   }
 }
 

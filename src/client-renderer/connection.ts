@@ -22,6 +22,8 @@ export class ClientConnection {
   #port: PortLike | undefined;
   #generation = 0;
   #pending = new Set<(error: StoreError) => void>();
+  #failureListeners = new Set<(error: StoreError) => void>();
+  #storeClients = new Map<string, number>();
   #eventListeners = new Map<string, Set<(event: DaemonEvent) => void>>();
   #reattachListeners = new Set<() => void>();
   #ready: Promise<void> | undefined;
@@ -130,6 +132,24 @@ export class ClientConnection {
     const pending = [...this.#pending];
     this.#pending.clear();
     for (const reject of pending) reject(error);
+    for (const l of [...this.#failureListeners]) l(error);
+  }
+
+  /** Called whenever the connection fails (daemon gone, closed): stores settle what waits on events that won't come. */
+  onFailure(listener: (error: StoreError) => void): () => void {
+    this.#failureListeners.add(listener);
+    return () => this.#failureListeners.delete(listener);
+  }
+
+  /**
+   * Counts the clients of one store on this connection; the daemon holds one subscription per store and connection,
+   * so only the last client's close may drop it. Returns the count after the change.
+   */
+  retain(store: string, delta: 1 | -1): number {
+    const n = (this.#storeClients.get(store) ?? 0) + delta;
+    if (n <= 0) this.#storeClients.delete(store);
+    else this.#storeClients.set(store, n);
+    return Math.max(n, 0);
   }
 
   onEvent(store: string, listener: (event: DaemonEvent) => void): () => void {

@@ -1,5 +1,6 @@
 import { expose } from 'comlink';
 import { StoreError, toStoreError } from '../protocol/errors.ts';
+import { fromPointer, joinKey, parseKey } from '../protocol/keys.ts';
 import type { Endpoint } from 'comlink';
 import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
 import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result, type WriteRequest } from '../protocol/messages.ts';
@@ -80,7 +81,9 @@ export class Connection {
             });
             this.#subs.set(engine.name, { off, access });
           }
-          return { rev: engine.rev, doc: access.filterDoc(engine.doc) };
+          // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
+          // be changing the live document.
+          return { rev: engine.rev, doc: structuredClone(access.filterDoc(engine.doc)) };
         });
       }),
       unsubscribe: (name) => run(() => {
@@ -91,12 +94,15 @@ export class Connection {
       }),
       snapshot: (name) => run(async () => {
         const { engine, access } = this.#access(name);
-        return engine.whenCommitted(() => ({ rev: engine.rev, doc: access.filterDoc(engine.doc) }));
+        return engine.whenCommitted(() => ({ rev: engine.rev, doc: structuredClone(access.filterDoc(engine.doc)) }));
       }),
       write: (name, request: WriteRequest) => run(async () => {
         const { engine, access } = this.#access(name);
         if (request === null || typeof request !== 'object') throw new StoreError('INVALID_KEY', 'A write request must be an object.', { store: engine.name });
         if (request.kind === 'clear') access.checkAdmin('clear()');
+        // Before the write is even tried: whether a path exists, or what a hidden value is, must not show through
+        // which error comes back (a missing hidden key would say INVALID_KEY, a present one PERMISSION_DENIED).
+        precheck(request, access, engine.name);
         this.#policy.takeWriteToken(engine.name);
         // clear() wipes the document: a backup first, and no clear without it (SPEC §6.11).
         if (request.kind === 'clear') await this.#host.backups(engine.name).createSafe('before-clear');
@@ -122,6 +128,8 @@ export class Connection {
       backupsCreate: (name, reason) => run(() => {
         const { engine } = this.#access(name);
         if (reason !== undefined && typeof reason !== 'string') throw new StoreError('INVALID_KEY', 'backups.create(reason) takes a string.', { store: engine.name });
+        // Each backup copies the whole document and rotates old ones out: rate-limited like a write.
+        this.#policy.takeWriteToken(engine.name);
         return this.#host.backups(engine.name).create(reason || 'manual');
       }),
       backupsRestore: (name, id) => run(() => {
@@ -180,6 +188,45 @@ export class Connection {
     }
     this.#host.onClosed(this);
   }
+}
+
+/**
+ * Checks a write's target paths against the client's access before anything is evaluated: every written path must be
+ * writable (not hidden, inside `write`), and every path a patch reads (`from` of move/copy, the path of `test`) visible.
+ */
+function precheck(request: WriteRequest, access: StoreAccess, store: string): void {
+  if (!access.filtersWrites) return;
+  const writes: string[][] = [];
+  const reads: string[][] = [];
+  switch (request.kind) {
+    case 'set':
+    case 'delete':
+      writes.push(parseKey(request.key, store));
+      break;
+    case 'setMany':
+      if (request.values && typeof request.values === 'object') for (const k of Object.keys(request.values)) writes.push(parseKey(k, store));
+      break;
+    case 'reset':
+      if (Array.isArray(request.keys)) for (const k of request.keys) writes.push(parseKey(k, store));
+      break;
+    case 'patch':
+      if (!Array.isArray(request.ops)) break;
+      for (const op of request.ops) {
+        if (!op || typeof op !== 'object') continue;
+        const o = op as { op?: unknown; path?: unknown; from?: unknown };
+        if (o.op === 'test') reads.push(fromPointer(o.path, store));
+        else writes.push(fromPointer(o.path, store));
+        if (o.op === 'move') writes.push(fromPointer(o.from, store));
+        if (o.op === 'move' || o.op === 'copy') reads.push(fromPointer(o.from, store));
+      }
+      break;
+    default:
+      break;
+  }
+  for (const path of reads) {
+    if (!access.canReadWhole(path)) throw new StoreError('PERMISSION_DENIED', `This client may not read "${joinKey(path)}" in store "${store}".`, { store, key: joinKey(path) });
+  }
+  access.checkWrite(writes);
 }
 
 /**

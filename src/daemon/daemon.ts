@@ -58,9 +58,12 @@ export class Daemon implements ConnectionHost {
           (error: unknown) => this.host.post({ t: 'init-failed', error: toStoreError(error, 'IO_FAILED').toJSON() }),
         );
       } else if (msg.t === 'connect') {
-        void (initialized ?? Promise.resolve()).then(() => this.connect(msg.clientId, ports[0], msg.policy, msg.trusted));
+        void (initialized ?? Promise.resolve()).then(() => this.connect(msg.clientId, ports[0], msg.policy, msg.trusted)).catch(() => {
+          // Not a port: only main sends these, and one bad message must not take the daemon down.
+        });
       } else if (msg.t === 'close') {
-        void this.close().then(() => {
+        // After a start-up still under way (a restart being closed): never exit halfway through opening a store.
+        void (initialized ?? Promise.resolve()).then(() => this.close()).then(() => {
           this.host.post({ t: 'closed' });
           this.host.exit(0);
         });

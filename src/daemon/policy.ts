@@ -102,6 +102,17 @@ export class StoreAccess {
     return out;
   }
 
+  /** True when writes are restricted (a write list or hidden keys): only then are paths worth checking up front. */
+  get filtersWrites(): boolean {
+    return this.#write !== undefined || this.#read !== undefined || this.#hidden.length > 0;
+  }
+
+  /** True if the client may see the whole value at `path` (nothing hidden in it, all of it read-listed). */
+  canReadWhole(path: readonly string[]): boolean {
+    if (this.#hidden.some((h) => covers(h, path) || reachesBelow(h, path))) return false;
+    return !this.#read || this.#read.some((r) => covers(r, path));
+  }
+
   /** True if the client may see something at or below `path`. */
   canSee(path: readonly string[]): boolean {
     if (this.#hidden.some((h) => covers(h, path))) return false;

@@ -208,7 +208,7 @@ export class StoreEngine {
   #submit(job: Omit<Job, 'resolve' | 'reject'>): Promise<{ rev: number }> {
     if (this.#closed) return Promise.reject(new StoreError('CLOSED', `Store "${this.name}" is closed; reopen it to write.`, { store: this.name }));
     if (job.ifRev !== undefined && (typeof job.ifRev !== 'number' || !Number.isSafeInteger(job.ifRev) || job.ifRev < 0)) {
-      return Promise.reject(new StoreError('CONFLICT', `ifRev must be a non-negative integer rev; got ${String(job.ifRev)}.`, { store: this.name }));
+      return Promise.reject(new StoreError('INVALID_KEY', `ifRev must be a non-negative integer rev; got ${String(job.ifRev)}.`, { store: this.name }));
     }
     return new Promise((resolve, reject) => this.#queue.push({ ...job, resolve, reject }));
   }
@@ -445,7 +445,7 @@ export class StoreEngine {
   /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
   history(query: { sinceRev?: number; key?: string; limit?: number } = {}): HistoryEntry[] {
     const since = query.sinceRev ?? 0;
-    if (typeof since !== 'number' || since < 0) throw new StoreError('INVALID_KEY', 'history: sinceRev must be a non-negative number.', { store: this.name });
+    if (typeof since !== 'number' || !Number.isInteger(since) || since < 0) throw new StoreError('INVALID_KEY', 'history: sinceRev must be a non-negative number.', { store: this.name });
     const limit = query.limit ?? 100;
     if (typeof limit !== 'number' || limit < 1 || !Number.isInteger(limit)) throw new StoreError('INVALID_KEY', 'history: limit must be a positive integer.', { store: this.name });
     const keySegments = query.key === undefined ? undefined : parseKey(query.key, this.name);

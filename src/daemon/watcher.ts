@@ -3,6 +3,7 @@ import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { StoreError, toStoreError } from '../protocol/errors.ts';
 import { fromPointer } from '../protocol/keys.ts';
+import { checkJsonValue } from '../protocol/values.ts';
 import type { JsonObject } from '../protocol/types.ts';
 import { INTERNAL_KEY } from './checkpoint.ts';
 import { diffDocuments } from './external-diff.ts';
@@ -61,6 +62,8 @@ export class ExternalEditWatcher {
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the file is not a JSON object');
       const { [INTERNAL_KEY]: _internal, ...rest } = parsed as Record<string, unknown>;
       edited = engine.cipher.unsealDoc(rest as JsonObject);
+      // A hand edit is input like any other: plain JSON only (JSON.parse can make an own __proto__ key).
+      checkJsonValue(edited, '(file)', engine.name);
     } catch (error) {
       await this.#reject(text, new StoreError('VALIDATION_FAILED', `The hand edit of ${path.basename(engine.checkpoint.path)} cannot be used (${(error as Error).message}); the file was restored.`, { store: engine.name }));
       return;

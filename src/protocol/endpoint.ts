@@ -1,4 +1,5 @@
 import type { Endpoint } from 'comlink';
+import { StoreError } from './errors.ts';
 import type { DaemonEvent, WireMessage } from './messages.ts';
 
 /**
@@ -106,7 +107,7 @@ export function adaptPort(port: unknown): PortLike {
   if (p && typeof p.on === 'function' && typeof p.addEventListener !== 'function') return electronPort(port as ElectronStylePort);
   if (p && typeof p.on === 'function') return nodePort(port as NodeStylePort);
   if (p && typeof p.addEventListener === 'function') return domPort(port as DomStylePort);
-  throw new TypeError('Expected a MessagePort (Node, DOM) or an Electron MessagePortMain.');
+  throw new StoreError('DAEMON_UNAVAILABLE', 'Expected a MessagePort (from daemon.createPort(), or the preload) or an Electron MessagePortMain.');
 }
 
 /** A port split into a comlink endpoint (rpc channel) and a stream of daemon events (evt channel). */
