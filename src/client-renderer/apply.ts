@@ -11,10 +11,11 @@ type Node = Record<string, unknown> | unknown[];
  * listener is handed is never mutated, while a write to one record of a large array costs O(depth), not O(array).
  * Returns the (possibly new) root.
  */
-export function applyOps(doc: JsonObject, ops: readonly Operation[], copyFrom: (path: readonly string[]) => number): JsonObject {
+export function applyOps(doc: JsonObject, ops: readonly Operation[], copyFrom: (path: readonly string[]) => number, paths?: readonly string[][]): JsonObject {
   let root: JsonObject = doc;
   const copied = new Set<object>();
-  for (const op of ops) {
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k];
     if (op.op !== 'add' && op.op !== 'remove' && op.op !== 'replace') {
       // The daemon sends only these three; anything else goes the slow, general way on a full copy.
       root = { ...root };
@@ -22,7 +23,7 @@ export function applyOps(doc: JsonObject, ops: readonly Operation[], copyFrom: (
       if (err) throw err;
       continue;
     }
-    const segments = fromPointer(op.path);
+    const segments = paths?.[k] ?? fromPointer(op.path);
     if (segments.length === 0) throw new Error('root ops are not sent by the daemon');
     const from = copyFrom(segments);
     if (from === 0 && !copied.has(root)) {

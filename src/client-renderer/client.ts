@@ -150,7 +150,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
       return depth;
     };
     try {
-      this.#doc = applyOps(oldDoc, change.ops, copyFrom);
+      this.#doc = applyOps(oldDoc, change.ops, copyFrom, paths);
     } catch {
       return false;
     }

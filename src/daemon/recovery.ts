@@ -2,7 +2,7 @@ import { StoreError } from '../protocol/errors.ts';
 import type { JsonObject, StoreInfo } from '../protocol/types.ts';
 import type { CheckedBackup } from './backups.ts';
 import { INTERNAL_KEY, type CheckpointFile } from './checkpoint.ts';
-import { Draft } from './draft.ts';
+import { applyPatch } from 'rfc6902';
 import type { Journal } from './journal.ts';
 import type { DocumentValidator } from './validator.ts';
 
@@ -139,12 +139,15 @@ export function recoverStore(input: RecoveryInput): Recovered {
   let rev = base.rev;
   let replayed = 0;
   for (const record of replay.records) {
-    const draft = new Draft(doc, name);
-    try {
-      for (const op of record.ops) draft.patchOp(op, 0);
-    } catch (error) {
-      draft.undo();
-      problems.push(`journal record ${record.rev} does not apply to the document (${(error as Error).message}); replay stopped at rev ${rev}, later records were kept aside`);
+    // Fast path: the records are add/remove/replace ops that applied when they were written, and their values come
+    // fresh from JSON.parse — no checks, clones or inverses to build (about half of replay's time, PROFILE.md §8).
+    const results = applyPatch(doc, record.ops);
+    const failed = results.findIndex((r) => r !== null);
+    if (failed !== -1) {
+      // Put back what this record did apply (each op's inverse sits at the same index) before stopping.
+      for (let i = failed - 1; i >= 0; i--) applyPatch(doc, [record.inverse[i]]);
+      const error = results[failed] as Error;
+      problems.push(`journal record ${record.rev} does not apply to the document (${error.message}); replay stopped at rev ${rev}, later records were kept aside`);
       keptAside.push(...journal.cutAfter(rev));
       break;
     }

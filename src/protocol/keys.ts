@@ -60,7 +60,9 @@ export function fromPointer(pointer: unknown, store?: string): string[] {
     throw new StoreError('INVALID_KEY', `Patch paths are JSON pointers like "/window/width"; got ${describe(pointer)}.`, { store });
   }
   if (pointer === '') return [];
-  const segments = pointer.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const segments = pointer.slice(1).split('/');
+  // Unescaping only when there is something to unescape: this runs for every op of every change event.
+  if (pointer.includes('~')) for (let i = 0; i < segments.length; i++) segments[i] = segments[i].replaceAll('~1', '/').replaceAll('~0', '~');
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
       throw new StoreError('INVALID_KEY', `The path "${pointer}" uses the reserved segment "${segment}"; choose another name.`, { store, key: pointer });
