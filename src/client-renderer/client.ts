@@ -100,8 +100,11 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
       if (event.rev !== this.#rev) void this.#resync();
       return;
     }
-    if (event.t !== 'changes') return;
-    for (const change of event.changes) {
+    let changes: ChangeInfo[];
+    if (event.t === 'changes') changes = event.changes;
+    else if (event.t === 'changes-json') changes = JSON.parse(event.json) as ChangeInfo[];
+    else return;
+    for (const change of changes) {
       if (change.rev <= this.#rev) continue;
       if (change.rev !== this.#rev + 1) {
         void this.#resync();

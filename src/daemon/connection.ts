@@ -5,7 +5,7 @@ import type { Endpoint } from 'comlink';
 import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
 import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result, type WriteRequest } from '../protocol/messages.ts';
 import type { StoreAccess, Policy } from './policy.ts';
-import type { StoreEngine } from './store.ts';
+import type { CommitRecord, StoreEngine } from './store.ts';
 import type { BackupManager } from './backups.ts';
 
 /** What a connection needs from the daemon. */
@@ -76,6 +76,10 @@ export class Connection {
         return engine.whenCommitted(() => {
           if (!this.#subs.has(engine.name)) {
             const off = engine.onCommit((records) => {
+              if (!access.filtersReads) {
+                this.#mux.sendEvent({ t: 'changes-json', store: engine.name, json: sharedJson(records) });
+                return;
+              }
               const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops), source: r.source }));
               this.#mux.sendEvent({ t: 'changes', store: engine.name, changes });
             });
@@ -188,6 +192,21 @@ export class Connection {
     }
     this.#host.onClosed(this);
   }
+}
+
+const groupJson = new WeakMap<CommitRecord[], string>();
+
+/**
+ * A group's changes as JSON, made once and posted to every unfiltered subscriber: posting a string costs the
+ * daemon a copy, where posting the objects costs a structured clone per subscriber (bench/PROFILE.md §4).
+ */
+function sharedJson(records: CommitRecord[]): string {
+  let json = groupJson.get(records);
+  if (json === undefined) {
+    json = JSON.stringify(records.map((r) => ({ rev: r.rev, ops: r.ops, source: r.source })));
+    groupJson.set(records, json);
+  }
+  return json;
 }
 
 /**

@@ -55,6 +55,8 @@ export const DAEMON_METHODS: ReadonlySet<string> = new Set<keyof DaemonApi>([
 export type DaemonEvent =
   /** The writes of one commit group, consecutive revs in order. */
   | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }> }
+  /** The same as `changes`, as JSON text: serialized once per group for every client that sees the whole store. */
+  | { t: 'changes-json'; store: string; json: string }
   /** The client must refetch the store (e.g. its permissions changed); carries the current rev. */
   | { t: 'resync'; store: string; rev: number }
   /** The daemon is shutting down: pending and later requests fail with CLOSED. */
