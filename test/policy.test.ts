@@ -74,6 +74,10 @@ test('patch copy, move and test cannot read hidden keys; existence of a hidden k
   await rejectsWith(window.delete('ai.apiKey'), 'PERMISSION_DENIED');
   await rejectsWith(window.delete('ai.apiKey.missing' as never), 'PERMISSION_DENIED');
   await rejectsWith(window.patch([{ op: 'remove', path: '/ai/apiKey/missing' }]), 'PERMISSION_DENIED');
+  // An admin window that cannot see everything may not replace everything.
+  const admin = await connectStore<Secrets>('app', { port: daemon.createPort({ stores: { app: { hidden: ['ai.apiKey'] } }, admin: true }) });
+  await rejectsWith(admin.import(await admin.export()), 'PERMISSION_DENIED');
+  assert.equal(main.get('ai.apiKey'), 'TOPSECRET');
   // What the window may see, it may still copy.
   await window.patch([{ op: 'copy', from: '/ai/model', path: '/leak' }]);
   assert.equal(main.rev, rev + 1);

@@ -152,6 +152,10 @@ export class Connection {
       importStore: (name, json) => run(async () => {
         const { engine, access } = this.#access(name);
         access.checkAdmin('import()');
+        // import() replaces the whole document: a client that cannot see all of it would delete what it cannot see.
+        if (access.filtersReads || access.filtersWrites) {
+          throw new StoreError('PERMISSION_DENIED', 'import() needs a client that may read and write the whole store (no read, write or hidden patterns, and no encrypted keys kept from it).', { store: engine.name });
+        }
         if (typeof json !== 'string') throw new StoreError('NOT_SERIALIZABLE', 'import() takes a JSON string (what export() returned).', { store: engine.name });
         let parsed: unknown;
         try {
