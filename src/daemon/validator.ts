@@ -16,6 +16,7 @@ type Schema = Record<string, unknown>;
  */
 const OBJECT_KEYWORDS = new Set(['type', 'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties',
   'title', 'description', 'default', 'examples', '$comment', '$schema', '$id', 'definitions', '$defs', 'deprecated', 'readOnly', 'writeOnly']);
+const REF_SIBLINGS = new Set(['$ref', 'title', 'description', 'default', 'examples', '$comment', '$schema', '$id', 'definitions', '$defs']);
 const ARRAY_KEYWORDS = new Set(['type', 'items', 'minItems', 'maxItems', 'title', 'description', 'default', 'examples', '$comment',
   'deprecated', 'readOnly', 'writeOnly']);
 
@@ -67,6 +68,7 @@ export class DocumentValidator {
       let value: unknown = doc;
       let depth = 0;
       for (;;) {
+        ({ schema, pointer: schemaPointer } = this.#follow(schema, schemaPointer));
         const instancePointer = toPointer(path.slice(0, depth));
         const key = `${schemaPointer}|${instancePointer}`;
         if (done.has(key)) break;
@@ -95,6 +97,25 @@ export class DocumentValidator {
       }
     }
     return issues;
+  }
+
+  /**
+   * Follows a node that is only a local `$ref` (plus annotations) to its target, so schemas generated from TypeScript
+   * types (`{ $ref: '#/definitions/Settings', definitions }`) still validate changes incrementally.
+   */
+  #follow(schema: Schema | boolean, pointer: string): { schema: Schema | boolean; pointer: string } {
+    for (let hops = 0; hops < 16 && typeof schema === 'object' && typeof schema.$ref === 'string' && schema.$ref.startsWith('#/'); hops++) {
+      if (!Object.keys(schema).every((k) => REF_SIBLINGS.has(k))) break;
+      const target = schema.$ref.slice(1);
+      let node: unknown = this.#root;
+      for (const seg of target.slice(1).split('/')) {
+        node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[seg.replaceAll('~1', '/').replaceAll('~0', '~')] : undefined;
+      }
+      if (node === undefined || (typeof node !== 'object' && typeof node !== 'boolean')) break;
+      schema = node as Schema | boolean;
+      pointer = target;
+    }
+    return { schema, pointer };
   }
 
   #descend(schema: Schema | boolean, pointer: string, value: unknown, segment: string):

@@ -20,8 +20,13 @@ const schema = {
 };
 
 /** Deterministic pseudo-random writes; each is validated incrementally and whole — the verdicts must agree. */
-test('incremental validation agrees with whole-document validation on 3,000 random writes', () => {
-  const v = new DocumentValidator(schema);
+const refRoot = () => {
+  const { definitions, ...doc } = schema;
+  return { $ref: '#/definitions/Doc', definitions: { ...definitions, Doc: doc } };
+};
+
+for (const [label, make] of [['a plain schema', () => schema], ['a $ref root', refRoot]] as const) test(`incremental validation agrees with whole-document validation on 3,000 random writes (${label})`, () => {
+  const v = new DocumentValidator(make());
   const doc: JsonObject = { theme: 'auto', tasks: [] };
   let seed = 7;
   const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
@@ -72,4 +77,25 @@ test('a change deep in a large array validates only the element, not the array',
   assert.equal(calls, 0);
   v.validateAll(doc);
   assert.ok(calls > 0, 'the whole-document check does read it (the probe works)');
+});
+
+test('a root that is only a $ref (schemas generated from TypeScript types) is still validated incrementally', () => {
+  const refSchema = { $ref: '#/definitions/Doc', definitions: { ...schema.definitions, Doc: { ...schema, definitions: undefined } } };
+  delete (refSchema.definitions.Doc as { definitions?: unknown }).definitions;
+  const v = new DocumentValidator(refSchema);
+  let calls = 0;
+  const items = Array.from({ length: 5 }, (_, i) => ({ title: `t${i}` }));
+  Object.defineProperty(items[3], 'title', { get: () => { calls++; return 't3'; }, enumerable: true });
+  const doc = { theme: 'auto', tasks: items } as unknown as JsonObject;
+  const draft = new Draft(doc, 't');
+  draft.set(['tasks', '1', 'done'], true);
+  assert.deepEqual(v.validateChanged(doc, draft.paths), []);
+  assert.equal(calls, 0, 'the other records were not validated');
+  const bad = new Draft(doc, 't');
+  bad.set(['tasks', '1', 'done'], 'yes');
+  assert.equal(v.validateChanged(doc, bad.paths)[0].instancePath, '/tasks/1/done');
+  bad.undo();
+  const extra = new Draft(doc, 't');
+  extra.set(['unknown'], 1);
+  assert.equal(v.validateChanged(doc, extra.paths).length > 0, v.validateAll(doc).length > 0);
 });
