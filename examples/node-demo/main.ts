@@ -32,6 +32,11 @@ try {
   const e = error as StoreError;
   say('editor', `set fontSize=200 was rejected: ${e.code} — ${e.message}`);
 }
+// Another client sees a change a moment after the writer's promise resolves (in rev order): wait for it here.
+await new Promise<void>((resolve) => {
+  if (preview.rev >= editor.rev) return resolve();
+  const off = preview.onDidAnyChange(() => preview.rev >= editor.rev && (off(), resolve()));
+});
 say('preview', `still fontSize=${preview.get('fontSize')} at rev ${preview.rev}: a rejected write changes nothing`);
 
 const history = await editor.history();
