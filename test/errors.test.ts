@@ -67,7 +67,7 @@ test('INVALID_KEY: forbidden segments, empty keys and segments, non-strings — 
   await rejectsWith(main.set('theme', 'dark', { ifRev: -1 }), 'INVALID_KEY');
   await rejectsWith(main.set('theme', 'dark', { ifRev: 'x' as never }), 'INVALID_KEY');
   await rejectsWith(main.history({ sinceRev: Number.NaN }), 'INVALID_KEY');
-  await rejectsWith(connectStore('settings', { port: {} }), 'DAEMON_UNAVAILABLE');
+  await rejectsWith(connectStore('settings', { port: {} as never }), 'DAEMON_UNAVAILABLE');
   await unchangedEverywhere(clients, rev, doc);
   raw.close();
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { StoreError, type SerializedStoreError } from '../protocol/errors.ts';
 import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import type { DaemonPort } from '../protocol/endpoint.ts';
 import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
 import { ClientConnection } from '../client-renderer/connection.ts';
 import { CachedStore } from '../client-renderer/client.ts';
@@ -37,17 +38,7 @@ export interface DaemonOptions {
  */
 const exitedDaemons = new Map<string, string>();
 
-/**
- * A client port from `createPort()`: a Node `MessagePort` in the worker host, Electron's `MessagePortMain` in Electron
- * (described structurally, so plain-Node users need no Electron types). Pass it to `connectStore(name, { port })`, or
- * transfer it to another worker or process first.
- */
-export type DaemonPort = import('node:worker_threads').MessagePort | {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  on(event: 'message' | 'close', listener: (...args: unknown[]) => void): unknown;
-  start(): void;
-  close(): void;
-};
+export type { DaemonPort } from '../protocol/endpoint.ts';
 
 /** The events a StoreDaemon emits, with their payloads. */
 export interface StoreDaemonEvents {

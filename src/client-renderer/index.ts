@@ -1,4 +1,6 @@
 import { StoreError } from '../protocol/errors.ts';
+import type { DaemonPort } from '../protocol/endpoint.ts';
+export type { DaemonPort } from '../protocol/endpoint.ts';
 import type { StoreClient } from '../protocol/types.ts';
 import { CachedStore } from './client.ts';
 import { ClientConnection } from './connection.ts';
@@ -50,7 +52,7 @@ function pageConnectionFor(timeoutMs: number | undefined): ClientConnection {
  * Opens a store client. In a window it uses the port the preload forwarded (and the ones that replace it); pass
  * `port` (from `daemon.createPort()`) for another worker or process. Clients opened on the same port share it.
  */
-export async function connectStore<T extends object = Record<string, unknown>>(name: string, options: { port?: unknown; timeoutMs?: number } = {}): Promise<StoreClient<T>> {
+export async function connectStore<T extends object = Record<string, unknown>>(name: string, options: { port?: DaemonPort; timeoutMs?: number } = {}): Promise<StoreClient<T>> {
   let conn: ClientConnection;
   if (options.port !== undefined) {
     if (options.port === null || typeof options.port !== 'object') throw new StoreError('DAEMON_UNAVAILABLE', 'options.port must be a MessagePort from daemon.createPort().');

@@ -3,6 +3,19 @@ import { StoreError } from './errors.ts';
 import type { DaemonEvent, WireMessage } from './messages.ts';
 
 /**
+ * A client port from `createPort()`: a Node `MessagePort` in the worker host, Electron's `MessagePortMain` in Electron, a DOM
+ * `MessagePort` in a page (described structurally: no Node or Electron types needed). Pass it to `connectStore(name, { port })`, or
+ * transfer it to another worker or process first.
+ */
+export type DaemonPort = import('node:worker_threads').MessagePort | MessagePort | {
+  // Electron's MessagePortMain, structurally (its 'message' event carries {data, ports}).
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  on(event: 'message' | 'close', listener: (...args: never[]) => void): unknown;
+  start(): void;
+  close(): void;
+};
+
+/**
  * The least a port must do, whatever its kind (Node `MessagePort`, Electron `MessagePortMain`, DOM `MessagePort`).
  * Adapters below map each kind onto it; nothing else in the library touches a port directly.
  */
