@@ -81,7 +81,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   #applySnapshot(snapshot: Snapshot): void {
     const oldDoc = this.#doc;
     const hadDoc = this.#rev >= 0;
-    this.#doc = snapshot.doc;
+    this.#doc = JSON.parse(snapshot.json) as JsonObject;
     this.#rev = snapshot.rev;
     const buffered = this.#buffer ?? [];
     this.#buffer = undefined;

@@ -87,7 +87,7 @@ export class Connection {
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
           // be changing the live document.
-          return { rev: engine.rev, doc: structuredClone(access.filterDoc(engine.doc)) };
+          return { rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)) };
         });
       }),
       unsubscribe: (name) => run(() => {
@@ -98,7 +98,7 @@ export class Connection {
       }),
       snapshot: (name) => run(async () => {
         const { engine, access } = this.#access(name);
-        return engine.whenCommitted(() => ({ rev: engine.rev, doc: structuredClone(access.filterDoc(engine.doc)) }));
+        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)) }));
       }),
       write: (name, request: WriteRequest) => run(async () => {
         const { engine, access } = this.#access(name);

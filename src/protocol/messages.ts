@@ -16,10 +16,13 @@ export type WriteRequest =
   | { kind: 'clear'; ifRev?: number }
   | { kind: 'patch'; ops: Operation[]; ifRev?: number };
 
-/** A store's document at a rev, filtered for the client. */
+/**
+ * A store's document at a rev, filtered for the client, as JSON text: serialized at the commit point (the live document
+ * moves on right after) and posted as one string instead of structured-cloning the tree twice.
+ */
 export interface Snapshot {
   rev: number;
-  doc: JsonObject;
+  json: string;
 }
 
 export interface HistoryQuery {
