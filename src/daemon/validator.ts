@@ -45,7 +45,9 @@ export class DocumentValidator {
     const is2020 = typeof this.#root.$schema === 'string' && this.#root.$schema.includes('2020-12');
     // validateSchema off: checking the schema against ajv's meta-schema compiles the meta-schema first (~35 ms of
     // start-up, bench/PROFILE.md §6); a broken schema still fails to compile below, with ajv's message.
-    const options = { allErrors: true, strict: false, validateSchema: false } as const;
+    // code.optimize off: ajv's optimization passes cost ~20 ms of start-up for a store schema and save little at run
+    // time, where validation follows the size of the change anyway.
+    const options = { allErrors: true, strict: false, validateSchema: false, code: { optimize: false } } as const;
     this.#ajv = (is2020 ? new Ajv2020(options) : new Ajv(options)) as Ajv;
     addFormats(this.#ajv);
     const { $id: _id, ...rest } = this.#root;
