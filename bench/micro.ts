@@ -9,7 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Ajv } from 'ajv';
-import { applyImmutable } from '../src/client-renderer/client.ts';
+import { applyOps } from '../src/client-renderer/apply.ts';
+/** Full path copying from the root (what the cache does when an onDidAnyChange listener observes the root). */
+const applyImmutable = (doc: Parameters<typeof applyOps>[0], ops: Parameters<typeof applyOps>[1]) => applyOps(doc, ops, () => 0);
 import { fromPointer } from '../src/protocol/keys.ts';
 import addFormatsModule from 'ajv-formats';
 import type { JsonObject } from '../src/protocol/types.ts';

@@ -360,11 +360,6 @@ function safeCall(fn: () => void): void {
   }
 }
 
-/** Applies ops to a copy that shares every untouched subtree with `doc` (copies only the nodes along each path). */
-export function applyImmutable(doc: JsonObject, ops: readonly Operation[]): JsonObject {
-  return applyOps(doc, ops, () => 0);
-}
-
 /** A copy of a JSON value (the cache holds only JSON): several times faster than structuredClone for small objects. */
 function copyJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
-import { fromPointer, parseKey, toPointer } from '../protocol/keys.ts';
+import { fromPointer, parseKey } from '../protocol/keys.ts';
 import type { JsonObject } from '../protocol/types.ts';
 
 const PREFIX = 'esd:aes-256-gcm:v1:';
@@ -109,4 +109,3 @@ export class FieldCipher {
   }
 }
 
-export { toPointer };

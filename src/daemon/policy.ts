@@ -1,6 +1,6 @@
 import type { Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
-import { fromPointer, joinKey, parseKey, toPointer } from '../protocol/keys.ts';
+import { fromPointer, joinKey, parseKey } from '../protocol/keys.ts';
 import type { ClientPolicy, JsonObject } from '../protocol/types.ts';
 
 type Pattern = string[];
@@ -178,4 +178,3 @@ export class Policy {
   }
 }
 
-export { toPointer };

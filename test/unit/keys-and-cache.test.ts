@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyImmutable } from '../../src/client-renderer/client.ts';
 import { applyOps } from '../../src/client-renderer/apply.ts';
 import { fromPointer, parseKey, toPointer } from '../../src/protocol/keys.ts';
 import { StoreError } from '../../src/protocol/errors.ts';
@@ -24,7 +23,7 @@ test('StoreError survives its wire form with code, key and details', () => {
 test('the cache applies ops by path copying: the old document is never mutated, untouched subtrees are shared', () => {
   const old = { a: { x: 1 }, b: { y: [1, 2] }, c: 3 };
   const frozen = structuredClone(old);
-  const next = applyImmutable(old, [{ op: 'replace', path: '/b/y/0', value: 9 }, { op: 'add', path: '/d', value: 1 }]);
+  const next = applyOps(old, [{ op: 'replace', path: '/b/y/0', value: 9 }, { op: 'add', path: '/d', value: 1 }], () => 0);
   assert.deepEqual(old, frozen);
   assert.deepEqual(next, { a: { x: 1 }, b: { y: [9, 2] }, c: 3, d: 1 });
   assert.equal(next.a, old.a);
