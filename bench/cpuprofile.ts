@@ -18,7 +18,7 @@ interface CallFrame {
 const maps = new Map<string, SourceMap | undefined>();
 /**
  * Maps a frame in a bundled file (the daemon entry is one esbuild bundle) back to its original module through the
- * bundle's source map, so time is attributed to src/daemon/store.ts or npm:ajv rather than to "entry.js".
+ * bundle's source map, so time is attributed to src/daemon/engine/store-engine.ts or npm:ajv rather than to "entry.js".
  */
 function original(cf: CallFrame): CallFrame {
   if (!cf.url.startsWith('file://')) return cf;
@@ -62,7 +62,7 @@ export interface ProfileSummary {
   inclusive: Array<[string, number]>;
 }
 
-/** A short, stable name for where code lives: `src/daemon/store.ts`, `npm:comlink`, `node:internal`, `(gc)`. */
+/** A short, stable name for where code lives: `src/daemon/engine/store-engine.ts`, `npm:comlink`, `node:internal`, `(gc)`. */
 function moduleOf(url: string, fn: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
   const u = url.replace(/^file:\/\//, '');

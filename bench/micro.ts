@@ -9,13 +9,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Ajv } from 'ajv';
-import { applyOps } from '../src/client-renderer/apply.ts';
+import { applyOps } from '../src/client/apply-ops.ts';
 /** Full path copying from the root (what the cache does when an onDidAnyChange listener observes the root). */
 const applyImmutable = (doc: Parameters<typeof applyOps>[0], ops: Parameters<typeof applyOps>[1]) => applyOps(doc, ops, () => 0);
 import { fromPointer } from '../src/protocol/keys.ts';
 import addFormatsModule from 'ajv-formats';
 import type { JsonObject } from '../src/protocol/types.ts';
-import { DocumentValidator } from '../src/daemon/validator.ts';
+import { DocumentValidator } from '../src/daemon/features/validator.ts';
 import { benchSchema, serialized, writeFor } from './data.ts';
 import { DATA_DIR, ROOT, STORE, cleanup, doc, ms, openConf, seedStore, startOurs, stats, storeDir } from './lib.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Conf from 'conf';
 import { connectStore } from '../src/client-renderer/index.ts';
-import { StoreEngine } from '../src/daemon/store.ts';
+import { StoreEngine } from '../src/daemon/engine/store-engine.ts';
 import type { WriteRequest } from '../src/protocol/messages.ts';
 import { type Settings, rejectsWith, settingsDef, startDaemon, tmpDir } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { app, BrowserWindow, MessageChannelMain, utilityProcess, type MessagePortMain, type WebContents } from 'electron';
 import { StoreError } from '../protocol/errors.ts';
 import type { ClientPolicy } from '../protocol/types.ts';
-import { DAEMON_GONE, PORT_CHANNEL, PORT_MESSAGE } from '../client-renderer/port-protocol.ts';
+import { DAEMON_GONE, PORT_CHANNEL, PORT_MESSAGE } from '../protocol/port-handoff.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 import { rememberElectronApp } from './quit.ts';
 import type { DaemonOptions, Reattachable, StoreDaemon, WebContentsLike } from './store-daemon.ts';

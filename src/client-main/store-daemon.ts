@@ -5,8 +5,8 @@ import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts'
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
 import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
-import { ClientConnection } from '../client-renderer/connection.ts';
-import { CachedStore } from '../client-renderer/client.ts';
+import { ClientConnection } from '../client/connection.ts';
+import { CachedStore } from '../client/cached-store.ts';
 import { Policy } from '../daemon/policy.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 

@@ -2,16 +2,16 @@ import { StoreError } from '../protocol/errors.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
 export type { DaemonPort } from '../protocol/endpoint.ts';
 import type { StoreClient } from '../protocol/types.ts';
-import { CachedStore } from './client.ts';
-import { ClientConnection } from './connection.ts';
-import { DAEMON_GONE, PORT_MESSAGE, PORT_REQUEST } from './port-protocol.ts';
+import { CachedStore } from '../client/cached-store.ts';
+import { ClientConnection } from '../client/connection.ts';
+import { DAEMON_GONE, PORT_MESSAGE, PORT_REQUEST } from '../protocol/port-handoff.ts';
 
 export { StoreError } from '../protocol/errors.ts';
-export { CachedStore } from './client.ts';
-export { ClientConnection } from './connection.ts';
+export { CachedStore } from '../client/cached-store.ts';
+export { ClientConnection } from '../client/connection.ts';
 export type * from '../protocol/types.ts';
 
-export { PORT_MESSAGE } from './port-protocol.ts';
+export { PORT_MESSAGE } from '../protocol/port-handoff.ts';
 
 const byPort = new WeakMap<object, ClientConnection>();
 let pageConnection: ClientConnection | undefined;

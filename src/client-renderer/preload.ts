@@ -1,5 +1,5 @@
 import { ipcRenderer } from 'electron';
-import { DAEMON_GONE, PORT_CHANNEL, PORT_MESSAGE, PORT_REQUEST } from './port-protocol.ts';
+import { DAEMON_GONE, PORT_CHANNEL, PORT_MESSAGE, PORT_REQUEST } from '../protocol/port-handoff.ts';
 
 let exposed = false;
 

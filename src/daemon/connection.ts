@@ -5,8 +5,8 @@ import type { Endpoint } from 'comlink';
 import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
 import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result, type WriteRequest } from '../protocol/messages.ts';
 import type { StoreAccess, Policy } from './policy.ts';
-import type { CommitRecord, StoreEngine } from './store.ts';
-import type { BackupManager } from './backups.ts';
+import type { CommitRecord, StoreEngine } from './engine/store-engine.ts';
+import type { BackupManager } from './features/backups.ts';
 
 /** What a connection needs from the daemon. */
 export interface ConnectionHost {

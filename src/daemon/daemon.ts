@@ -6,16 +6,16 @@ import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts'
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { StoreDefinition } from '../protocol/types.ts';
 import { isStoreDefinition } from '../protocol/define.ts';
-import { BackupManager } from './backups.ts';
-import { loadStoreClass } from './checkpoint.ts';
+import { BackupManager } from './features/backups.ts';
+import { loadStoreClass } from './storage/checkpoint.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
-import { FsSeam, announceAndPause } from './fs-seam.ts';
-import type { DaemonHost } from './host.ts';
-import { StoreLock } from './lock.ts';
-import { migrateAtOpen } from './migrations.ts';
-import { ExternalEditWatcher } from './watcher.ts';
+import { FsSeam, announceAndPause } from './storage/fs-seam.ts';
+import type { DaemonHost } from './host/host.ts';
+import { StoreLock } from './storage/lock.ts';
+import { migrateAtOpen } from './features/migrations.ts';
+import { ExternalEditWatcher } from './features/watcher.ts';
 import { Policy } from './policy.ts';
-import { StoreEngine, checkStoreName, type StoreContext } from './store.ts';
+import { StoreEngine, checkStoreName, type StoreContext } from './engine/store-engine.ts';
 
 interface OpenStore {
   engine: StoreEngine;

@@ -2,8 +2,8 @@
  * The daemon's entry file: main forks it as a utility process or starts it as a worker. Finds its host and serves.
  */
 import { Daemon } from './daemon.ts';
-import { electronHost } from './host-electron.ts';
-import { workerHost } from './host-worker.ts';
+import { electronHost } from './host/electron-host.ts';
+import { workerHost } from './host/worker-host.ts';
 
 const host = electronHost() ?? workerHost();
 if (!host) {

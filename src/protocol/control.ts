@@ -18,7 +18,7 @@ export type ControlToDaemon =
       checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number;
       /** Crash harness only: announce crash windows on stderr and pause the daemon there this long (ms)… */
       crashPauseMs?: number;
-      /** …at these windows only (default: all); see CrashPoint in src/daemon/fs-seam.ts. */
+      /** …at these windows only (default: all); see CrashPoint in src/daemon/storage/fs-seam.ts. */
       crashPoints?: string[];
     };
   }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Conf from 'conf';
-import { FsSeam, type FsFaults } from '../../src/daemon/fs-seam.ts';
-import { StoreEngine } from '../../src/daemon/store.ts';
+import { FsSeam, type FsFaults } from '../../src/daemon/storage/fs-seam.ts';
+import { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
 import type { StoreDefinition } from '../../src/protocol/types.ts';
 import { settingsDef, tmpDir, waitFor } from '../helpers.ts';
 import { Faults } from './in-process.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyPatch } from 'rfc6902';
-import { Draft } from '../../src/daemon/draft.ts';
+import { Draft } from '../../src/daemon/engine/draft.ts';
 import type { JsonObject } from '../../src/protocol/types.ts';
 
 test('set builds add/replace from the write, with exact inverses (electron-store set semantics)', () => {

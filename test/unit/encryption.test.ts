@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { test } from 'node:test';
 import { applyPatch } from 'rfc6902';
-import { Draft } from '../../src/daemon/draft.ts';
-import { FieldCipher } from '../../src/daemon/encryption.ts';
+import { Draft } from '../../src/daemon/engine/draft.ts';
+import { FieldCipher } from '../../src/daemon/features/encryption.ts';
 import type { StoreError } from '../../src/protocol/errors.ts';
 
 const key = crypto.randomBytes(32);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyOps } from '../../src/client-renderer/apply.ts';
+import { applyOps } from '../../src/client/apply-ops.ts';
 import { fromPointer, parseKey, toPointer } from '../../src/protocol/keys.ts';
 import { StoreError } from '../../src/protocol/errors.ts';
 import { Policy } from '../../src/daemon/policy.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DocumentValidator } from '../../src/daemon/validator.ts';
-import { Draft } from '../../src/daemon/draft.ts';
+import { DocumentValidator } from '../../src/daemon/features/validator.ts';
+import { Draft } from '../../src/daemon/engine/draft.ts';
 import type { JsonObject } from '../../src/protocol/types.ts';
 
 const schema = {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HistoryEntry } from '../protocol/types.ts';
-import type { FieldCipher } from './encryption.ts';
+import type { HistoryEntry } from '../../protocol/types.ts';
+import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const SEGMENT_RE = /^(\d{12})\.jsonl$/;

@@ -1,21 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Operation } from 'rfc6902';
-import { StoreError, toStoreError } from '../protocol/errors.ts';
-import { getAt, isPrefix, parseKey, fromPointer, joinKey } from '../protocol/keys.ts';
-import type { WriteRequest } from '../protocol/messages.ts';
-import type { HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../protocol/types.ts';
-import { checkJsonValue } from '../protocol/values.ts';
-import { CheckpointFile, type CheckpointMeta } from './checkpoint.ts';
+import { StoreError, toStoreError } from '../../protocol/errors.ts';
+import { getAt, isPrefix, parseKey, fromPointer, joinKey } from '../../protocol/keys.ts';
+import type { WriteRequest } from '../../protocol/messages.ts';
+import type { HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
+import { checkJsonValue } from '../../protocol/values.ts';
+import { CheckpointFile, type CheckpointMeta } from '../storage/checkpoint.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
-import { FieldCipher } from './encryption.ts';
-import { FsSeam } from './fs-seam.ts';
-import { Journal } from './journal.ts';
+import { FieldCipher } from '../features/encryption.ts';
+import { FsSeam } from '../storage/fs-seam.ts';
+import { Journal } from '../storage/journal.ts';
 import { LatencyWindow } from './latency.ts';
-import { migrationPending } from './migrations.ts';
-import { recoverStore, type BackupSource } from './recovery.ts';
-import { DocumentValidator, validationError } from './validator.ts';
+import { migrationPending } from '../features/migrations.ts';
+import { recoverStore, type BackupSource } from '../features/recovery.ts';
+import { DocumentValidator, validationError } from '../features/validator.ts';
 import type Conf from 'conf';
 
 /** What the engine needs from its surroundings (the daemon passes the real ones, tests may pass faults). */

@@ -1,7 +1,7 @@
 import type { Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
 import { fromPointer, getAt, isPrefix, parseKey } from '../protocol/keys.ts';
-import { applyOps } from './apply.ts';
+import { applyOps } from './apply-ops.ts';
 import type { DaemonEvent, Snapshot, WriteRequest } from '../protocol/messages.ts';
 import type { BackupInfo, ChangeInfo, KeyValues, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
 import { checkJsonValue } from '../protocol/values.ts';

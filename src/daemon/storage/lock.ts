@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { StoreError } from '../protocol/errors.ts';
+import { StoreError } from '../../protocol/errors.ts';
 
 /** How long a lock whose holder stopped refreshing it stays valid (proper-lockfile's minimum is 5 s). */
 const STALE_MS = 5000;

@@ -1,9 +1,9 @@
-import { StoreError } from '../protocol/errors.ts';
-import type { JsonObject, StoreInfo } from '../protocol/types.ts';
+import { StoreError } from '../../protocol/errors.ts';
+import type { JsonObject, StoreInfo } from '../../protocol/types.ts';
 import type { CheckedBackup } from './backups.ts';
-import { INTERNAL_KEY, type CheckpointFile } from './checkpoint.ts';
+import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import { applyPatch } from 'rfc6902';
-import type { Journal } from './journal.ts';
+import type { Journal } from '../storage/journal.ts';
 import type { DocumentValidator } from './validator.ts';
 
 /** What `info().recovery` reports about the last open. */

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { StoreError, toStoreError } from '../protocol/errors.ts';
-import { fromPointer } from '../protocol/keys.ts';
-import { checkJsonValue } from '../protocol/values.ts';
-import type { JsonObject } from '../protocol/types.ts';
-import { INTERNAL_KEY } from './checkpoint.ts';
-import { diffDocuments } from './external-diff.ts';
-import type { StoreEngine } from './store.ts';
+import { StoreError, toStoreError } from '../../protocol/errors.ts';
+import { fromPointer } from '../../protocol/keys.ts';
+import { checkJsonValue } from '../../protocol/values.ts';
+import type { JsonObject } from '../../protocol/types.ts';
+import { INTERNAL_KEY } from '../storage/checkpoint.ts';
+import { diffDocuments } from './document-diff.ts';
+import type { StoreEngine } from '../engine/store-engine.ts';
 
 export interface ExternalRejection {
   store: string;

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { StoreError } from '../protocol/errors.ts';
-import type { BackupInfo, JsonObject } from '../protocol/types.ts';
-import type { StoreEngine } from './store.ts';
+import { StoreError } from '../../protocol/errors.ts';
+import type { BackupInfo, JsonObject } from '../../protocol/types.ts';
+import type { StoreEngine } from '../engine/store-engine.ts';
 import type { DocumentValidator } from './validator.ts';
-import { INTERNAL_KEY } from './checkpoint.ts';
+import { INTERNAL_KEY } from '../storage/checkpoint.ts';
 
 const ID_RE = /^\d{8}T\d{12}Z-r\d+-[a-z0-9-]{1,60}$/;
 

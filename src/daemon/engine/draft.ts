@@ -1,7 +1,7 @@
 import { applyPatch, type Operation } from 'rfc6902';
-import { StoreError } from '../protocol/errors.ts';
-import { fromPointer, getAt, joinKey, toPointer } from '../protocol/keys.ts';
-import type { JsonObject } from '../protocol/types.ts';
+import { StoreError } from '../../protocol/errors.ts';
+import { fromPointer, getAt, joinKey, toPointer } from '../../protocol/keys.ts';
+import type { JsonObject } from '../../protocol/types.ts';
 
 /**
  * A write being applied to the live document. Every change goes through `set`/`remove`, which emit the rfc6902 op

@@ -1,8 +1,8 @@
-import { StoreError } from '../protocol/errors.ts';
-import type { StoreDefinition } from '../protocol/types.ts';
+import { StoreError } from '../../protocol/errors.ts';
+import type { StoreDefinition } from '../../protocol/types.ts';
 import type { BackupManager } from './backups.ts';
-import { diffDocuments } from './external-diff.ts';
-import type { StoreEngine } from './store.ts';
+import { diffDocuments } from './document-diff.ts';
+import type { StoreEngine } from '../engine/store-engine.ts';
 
 /** True when the store has migrations and its data is not yet at `version` (conf's `__internal__.migrations.version`). */
 export function migrationPending(def: StoreDefinition, internal: Record<string, unknown>): boolean {

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { Operation } from 'rfc6902';
-import { StoreError } from '../protocol/errors.ts';
-import { fromPointer, parseKey } from '../protocol/keys.ts';
-import type { JsonObject } from '../protocol/types.ts';
+import { StoreError } from '../../protocol/errors.ts';
+import { fromPointer, parseKey } from '../../protocol/keys.ts';
+import type { JsonObject } from '../../protocol/types.ts';
 
 const PREFIX = 'esd:aes-256-gcm:v1:';
 type Pattern = string[];

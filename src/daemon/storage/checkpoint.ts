@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
-import type { JsonObject, Migration } from '../protocol/types.ts';
-import type { FieldCipher } from './encryption.ts';
+import type { JsonObject, Migration } from '../../protocol/types.ts';
+import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
 import { stamp } from './journal.ts';
 

@@ -1,6 +1,6 @@
 import { createPatch, type Operation } from 'rfc6902';
-import { toPointer } from '../protocol/keys.ts';
-import type { JsonObject } from '../protocol/types.ts';
+import { toPointer } from '../../protocol/keys.ts';
+import type { JsonObject } from '../../protocol/types.ts';
 
 /** Subtrees larger than this are replaced whole: rfc6902's createPatch is quadratic in array positions. */
 const DIFF_LIMIT = 64 * 1024;
