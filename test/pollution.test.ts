@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Conf from 'conf';
 import { connectStore } from '../src/client-renderer/index.ts';
-import { StoreEngine } from '../src/daemon/engine/store-engine.ts';
+import type { StoreEngine } from '../src/daemon/engine/store-engine.ts';
+import { openEngine } from '../src/daemon/open-store.ts';
 import type { WriteRequest } from '../src/protocol/messages.ts';
 import { type Settings, rejectsWith, settingsDef, startDaemon, tmpDir } from './helpers.ts';
 
@@ -22,8 +23,7 @@ const attacks = (): WriteRequest[] => [
 
 test('prototype pollution through keys, set(object) and patch paths changes nothing (daemon engine, in this thread)', async () => {
   const cwd = tmpDir();
-  const engine = new StoreEngine(settingsDef(), { cwd, StoreClass: Conf });
-  engine.open();
+  const engine = openEngine(settingsDef(), { cwd, StoreClass: Conf });
   const before = structuredClone(engine.doc);
   for (const attack of attacks()) {
     const error = await engine.write(attack, 'attacker').then(() => undefined, (e: Error & { code: string }) => e);

@@ -7,7 +7,7 @@ import type { DaemonPort } from '../protocol/endpoint.ts';
 import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
 import { ClientConnection } from '../client/connection.ts';
 import { CachedStore } from '../client/cached-store.ts';
-import { Policy } from '../daemon/policy.ts';
+import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 
 /** Options of `startStoreDaemon` (SPEC §5). */
@@ -198,7 +198,7 @@ export class StoreDaemon extends EventEmitter {
     if (!this.#proc || !this.#running) {
       throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running (it crashed and is restarting, or gave up); retry after its \'restart\' event.');
     }
-    if (policy !== undefined) new Policy(policy, trusted);
+    checkPolicyShape(policy);
     const msg: ControlToDaemon = { t: 'connect', clientId: randomUUID().slice(0, 8), trusted, ...(policy && { policy }) };
     this.#proc.post(msg, remote);
   }

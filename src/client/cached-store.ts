@@ -4,7 +4,7 @@ import { fromPointer, getAt, isPrefix, parseKey } from '../protocol/keys.ts';
 import { applyOps } from './apply-ops.ts';
 import type { DaemonEvent, Snapshot, WriteRequest } from '../protocol/messages.ts';
 import type { BackupInfo, ChangeInfo, KeyValues, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
-import { checkJsonValue } from '../protocol/values.ts';
+import { parseWrite } from '../protocol/write.ts';
 import type { ClientConnection } from './connection.ts';
 
 type AnyListener = (newDoc: JsonObject, oldDoc: JsonObject, change: ChangeInfo) => void;
@@ -12,7 +12,7 @@ type KeyListener = { segments: string[]; cb: (newValue: unknown, oldValue: unkno
 
 const keyCache = new Map<string, string[]>();
 /** Parsed dot paths, memoized: `get()` is on the hot path and keys repeat. */
-function segmentsOf(key: unknown, store: string): string[] {
+function segmentsOf(key: unknown, store?: string): string[] {
   if (typeof key === 'string') {
     const hit = keyCache.get(key);
     if (hit) return hit;
@@ -231,41 +231,18 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   }
 
   set(keyOrValues: string | KeyValues<T>, valueOrOptions?: unknown, maybeOptions?: WriteOptions): Promise<{ rev: number }> {
-    try {
-      if (typeof keyOrValues === 'string') {
-        segmentsOf(keyOrValues, this.name);
-        checkJsonValue(valueOrOptions, keyOrValues, this.name);
-        return this.#write({ kind: 'set', key: keyOrValues, value: valueOrOptions, ...revOf(maybeOptions) });
-      }
-      if (keyOrValues === null || typeof keyOrValues !== 'object' || Array.isArray(keyOrValues)) {
-        throw new StoreError('INVALID_KEY', 'set() takes a key and a value, or an object of keys and values.', { store: this.name });
-      }
-      for (const k of Object.keys(keyOrValues)) {
-        if (k === '__proto__') throw new StoreError('INVALID_KEY', 'The object has an own "__proto__" key, which is not allowed.', { store: this.name, key: k });
-        segmentsOf(k, this.name);
-        checkJsonValue((keyOrValues as Record<string, unknown>)[k], k, this.name);
-      }
-      return this.#write({ kind: 'setMany', values: keyOrValues as Record<string, unknown>, ...revOf(valueOrOptions as WriteOptions) });
-    } catch (error) {
-      return Promise.reject(error);
+    if (typeof keyOrValues === 'string') return this.#write({ kind: 'set', key: keyOrValues, value: valueOrOptions, ...revOf(maybeOptions) });
+    if (keyOrValues === null || typeof keyOrValues !== 'object' || Array.isArray(keyOrValues)) {
+      return Promise.reject(new StoreError('INVALID_KEY', 'set() takes a key and a value, or an object of keys and values.', { store: this.name }));
     }
+    return this.#write({ kind: 'setMany', values: keyOrValues as Record<string, unknown>, ...revOf(valueOrOptions as WriteOptions) });
   }
 
   delete(key: string, options?: WriteOptions): Promise<{ rev: number }> {
-    try {
-      segmentsOf(key, this.name);
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return this.#write({ kind: 'delete', key, ...revOf(options) });
   }
 
   reset(...keys: string[]): Promise<{ rev: number }> {
-    try {
-      keys.forEach((k) => segmentsOf(k, this.name));
-    } catch (error) {
-      return Promise.reject(error);
-    }
     return this.#write({ kind: 'reset', keys });
   }
 
@@ -274,11 +251,12 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   }
 
   patch(ops: Operation[], options?: WriteOptions): Promise<{ rev: number }> {
-    if (!Array.isArray(ops)) return Promise.reject(new StoreError('INVALID_KEY', 'patch() takes an array of rfc6902 operations.', { store: this.name }));
     return this.#write({ kind: 'patch', ops, ...revOf(options) });
   }
 
+  /** Checks the write here first (the same interpreter as the daemon's), so a bad key or value fails before posting. */
   async #write(request: WriteRequest): Promise<{ rev: number }> {
+    parseWrite(request, this.name, segmentsOf);
     if (this.#closed) throw new StoreError('CLOSED', `This client of "${this.name}" was closed.`, { store: this.name });
     const result = await this.#conn.call('write', this.name, request);
     await this.#caughtUp(result.rev);

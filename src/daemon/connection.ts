@@ -1,35 +1,33 @@
-import { expose } from 'comlink';
-import { StoreError, toStoreError } from '../protocol/errors.ts';
-import { fromPointer, joinKey, parseKey } from '../protocol/keys.ts';
-import type { Endpoint } from 'comlink';
+import { expose, type Endpoint } from 'comlink';
 import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
-import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result, type WriteRequest } from '../protocol/messages.ts';
-import type { StoreAccess, Policy } from './policy.ts';
-import type { CommitRecord, StoreEngine } from './engine/store-engine.ts';
-import type { BackupManager } from './features/backups.ts';
+import { StoreError, toStoreError } from '../protocol/errors.ts';
+import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result } from '../protocol/messages.ts';
+import { parseWrite } from '../protocol/write.ts';
+import type { CommitRecord } from './engine/store-engine.ts';
+import type { OpenStore, Requester } from './open-store.ts';
+import type { Policy } from './policy.ts';
 
 /** What a connection needs from the daemon. */
 export interface ConnectionHost {
   /** The open store, or a StoreError (STORE_NOT_FOUND, MIGRATION_FAILED, STORE_LOCKED…). */
-  store(name: string): StoreEngine;
-  backups(name: string): BackupManager;
+  store(name: string): OpenStore;
   storeNames(): string[];
   encryptedKeys(name: string): string[];
-  /** Encrypts/decrypts values at encrypted paths for export/import (identity without encryption). */
   onClosed(connection: Connection): void;
 }
 
 /**
- * One client (main, a window, a worker) on its own port: the comlink-exposed API, every argument checked
- * (windows are untrusted), reads filtered by policy, and pushed change events for the stores it subscribed to.
+ * One client (main, a window, a worker) on its own port: the RPC adapter. It checks each message's shape (windows are
+ * untrusted), resolves the store and the client's policy gate for it, and hands the request to the open store; it
+ * pushes change events for the stores the client subscribed to, filtered by what the client may see.
  */
 export class Connection {
   readonly id: string;
   readonly #mux: MuxedPort;
   readonly #host: ConnectionHost;
   readonly #policy: Policy;
-  readonly #subs = new Map<string, { off: () => void; access: StoreAccess }>();
-  readonly #accessByStore = new Map<string, StoreAccess>();
+  readonly #subs = new Map<string, () => void>();
+  readonly #requesters = new Map<string, Requester>();
   #greeted = false;
   #closed = false;
 
@@ -42,15 +40,18 @@ export class Connection {
     expose(this.#api(), guardEndpoint(this.#mux.endpoint));
   }
 
-  #access(name: unknown): { engine: StoreEngine; access: StoreAccess } {
+  #open(name: unknown): { store: OpenStore; client: Requester } {
     if (!this.#greeted) throw new StoreError('PROTOCOL_MISMATCH', 'Call hello() with the protocol version before anything else.');
     if (typeof name !== 'string') throw new StoreError('STORE_NOT_FOUND', `Store names are strings; got ${typeof name}.`);
-    const engine = this.#host.store(name);
+    const store = this.#host.store(name);
     // Compiled once per store and connection: this runs for every request.
-    let access = this.#accessByStore.get(name);
-    if (!access) this.#accessByStore.set(name, (access = this.#policy.access(name, this.#host.encryptedKeys(name))));
-    if (!access.allowed) throw new StoreError('PERMISSION_DENIED', `This client may not open store "${name}"; add it to the client's policy.stores.`, { store: name });
-    return { engine, access };
+    let client = this.#requesters.get(name);
+    if (!client) {
+      client = { id: this.id, policy: this.#policy, access: this.#policy.access(name, this.#host.encryptedKeys(name)) };
+      this.#requesters.set(name, client);
+    }
+    if (!client.access.allowed) throw new StoreError('PERMISSION_DENIED', `This client may not open store "${name}"; add it to the client's policy.stores.`, { store: name });
+    return { store, client };
   }
 
   #api(): DaemonApi {
@@ -70,20 +71,21 @@ export class Connection {
         this.#greeted = true;
         return { protocol: PROTOCOL_VERSION, clientId: this.id, stores: this.#host.storeNames() };
       }),
-      subscribe: (name) => run(async () => {
-        const { engine, access } = this.#access(name);
+      subscribe: (name) => run(() => {
+        const { store, client } = this.#open(name);
+        const { engine } = store;
+        const access = client.access;
         // Registered and snapshotted in one idle moment: every later commit reaches this client as an event.
         return engine.whenCommitted(() => {
           if (!this.#subs.has(engine.name)) {
-            const off = engine.onCommit((records) => {
+            this.#subs.set(engine.name, engine.onCommit((records) => {
               if (!access.filtersReads) {
                 this.#mux.sendEvent({ t: 'changes-json', store: engine.name, json: sharedJson(records) });
                 return;
               }
               const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops), source: r.source }));
               this.#mux.sendEvent({ t: 'changes', store: engine.name, changes });
-            });
-            this.#subs.set(engine.name, { off, access });
+            }));
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
           // be changing the live document.
@@ -91,86 +93,47 @@ export class Connection {
         });
       }),
       unsubscribe: (name) => run(() => {
-        const sub = typeof name === 'string' ? this.#subs.get(name) : undefined;
-        sub?.off();
-        if (typeof name === 'string') this.#subs.delete(name);
+        if (typeof name === 'string') {
+          this.#subs.get(name)?.();
+          this.#subs.delete(name);
+        }
         return null;
       }),
-      snapshot: (name) => run(async () => {
-        const { engine, access } = this.#access(name);
-        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)) }));
+      snapshot: (name) => run(() => {
+        const { store: { engine }, client } = this.#open(name);
+        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(client.access.filterDoc(engine.doc)) }));
       }),
-      write: (name, request: WriteRequest) => run(async () => {
-        const { engine, access } = this.#access(name);
-        if (request === null || typeof request !== 'object') throw new StoreError('INVALID_KEY', 'A write request must be an object.', { store: engine.name });
-        if (request.kind === 'clear') access.checkAdmin('clear()');
-        // Before the write is even tried: whether a path exists, or what a hidden value is, must not show through
-        // which error comes back (a missing hidden key would say INVALID_KEY, a present one PERMISSION_DENIED).
-        precheck(request, access, engine.name);
-        this.#policy.takeWriteToken(engine.name);
-        // clear() wipes the document: a backup first, and no clear without it (SPEC §6.11).
-        if (request.kind === 'clear') await this.#host.backups(engine.name).createSafe('before-clear');
-        return engine.write(request, this.id, (paths) => access.checkWrite(paths));
+      write: (name, request) => run(() => {
+        const { store, client } = this.#open(name);
+        return store.write(parseWrite(request, store.name), client);
       }),
       history: (name, query) => run(() => {
-        const { engine, access } = this.#access(name);
-        const q = query === undefined || query === null ? {} : query;
-        if (typeof q !== 'object') throw new StoreError('INVALID_KEY', 'history() takes { sinceRev?, key?, limit? }.', { store: engine.name });
-        return engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops), inverse: access.filterOps(e.inverse) }))
-          .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
+        const { store, client } = this.#open(name);
+        return store.history(query, client.access);
       }),
       rollback: (name, to) => run(() => {
-        const { engine, access } = this.#access(name);
-        access.checkAdmin('rollback()');
-        return engine.rollback(to as { rev?: unknown; time?: unknown }, this.id);
+        const { store, client } = this.#open(name);
+        return store.rollback(to, client);
       }),
-      backupsList: (name) => run(async () => {
-        const { engine } = this.#access(name);
-        await this.#host.backups(engine.name).settled();
-        return this.#host.backups(engine.name).list();
-      }),
+      backupsList: (name) => run(() => this.#open(name).store.listBackups()),
       backupsCreate: (name, reason) => run(() => {
-        const { engine } = this.#access(name);
-        if (reason !== undefined && typeof reason !== 'string') throw new StoreError('INVALID_KEY', 'backups.create(reason) takes a string.', { store: engine.name });
-        // Each backup copies the whole document and rotates old ones out: rate-limited like a write.
-        this.#policy.takeWriteToken(engine.name);
-        return this.#host.backups(engine.name).create(reason || 'manual');
+        const { store, client } = this.#open(name);
+        return store.createBackup(reason, client);
       }),
       backupsRestore: (name, id) => run(() => {
-        const { engine, access } = this.#access(name);
-        access.checkAdmin('backups.restore()');
-        return this.#host.backups(engine.name).restore(id, this.id);
+        const { store, client } = this.#open(name);
+        return store.restore(id, client);
       }),
-      backupsVerify: (name, id) => run(() => {
-        const { engine } = this.#access(name);
-        return this.#host.backups(engine.name).verify(id);
+      backupsVerify: (name, id) => run(() => this.#open(name).store.backups.files.verify(id)),
+      exportStore: (name) => run(() => {
+        const { store: { engine }, client } = this.#open(name);
+        return engine.whenCommitted(() => JSON.stringify(client.access.filterDoc(engine.doc), undefined, '\t'));
       }),
-      exportStore: (name) => run(async () => {
-        const { engine, access } = this.#access(name);
-        return engine.whenCommitted(() => JSON.stringify(access.filterDoc(engine.doc), undefined, '\t'));
+      importStore: (name, json) => run(() => {
+        const { store, client } = this.#open(name);
+        return store.import(json, client);
       }),
-      importStore: (name, json) => run(async () => {
-        const { engine, access } = this.#access(name);
-        access.checkAdmin('import()');
-        // import() replaces the whole document: a client that cannot see all of it would delete what it cannot see.
-        if (access.filtersReads || access.filtersWrites) {
-          throw new StoreError('PERMISSION_DENIED', 'import() needs a client that may read and write the whole store (no read, write or hidden patterns, and no encrypted keys kept from it).', { store: engine.name });
-        }
-        if (typeof json !== 'string') throw new StoreError('NOT_SERIALIZABLE', 'import() takes a JSON string (what export() returned).', { store: engine.name });
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(json);
-        } catch (error) {
-          throw new StoreError('NOT_SERIALIZABLE', `import(): the text is not JSON (${(error as Error).message}).`, { store: engine.name });
-        }
-        await this.#host.backups(engine.name).createSafe('before-import');
-        return engine.replaceAll(parsed, this.id);
-      }),
-      info: (name) => run(async () => {
-        const { engine } = this.#access(name);
-        await this.#host.backups(engine.name).settled();
-        return { ...engine.info(), backups: this.#host.backups(engine.name).count() };
-      }),
+      info: (name) => run(() => this.#open(name).store.info()),
     };
   }
 
@@ -187,7 +150,7 @@ export class Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const sub of this.#subs.values()) sub.off();
+    for (const off of this.#subs.values()) off();
     this.#subs.clear();
     try {
       this.#mux.port.close();
@@ -211,45 +174,6 @@ function sharedJson(records: CommitRecord[]): string {
     groupJson.set(records, json);
   }
   return json;
-}
-
-/**
- * Checks a write's target paths against the client's access before anything is evaluated: every written path must be
- * writable (not hidden, inside `write`), and every path a patch reads (`from` of move/copy, the path of `test`) visible.
- */
-function precheck(request: WriteRequest, access: StoreAccess, store: string): void {
-  if (!access.filtersWrites) return;
-  const writes: string[][] = [];
-  const reads: string[][] = [];
-  switch (request.kind) {
-    case 'set':
-    case 'delete':
-      writes.push(parseKey(request.key, store));
-      break;
-    case 'setMany':
-      if (request.values && typeof request.values === 'object') for (const k of Object.keys(request.values)) writes.push(parseKey(k, store));
-      break;
-    case 'reset':
-      if (Array.isArray(request.keys)) for (const k of request.keys) writes.push(parseKey(k, store));
-      break;
-    case 'patch':
-      if (!Array.isArray(request.ops)) break;
-      for (const op of request.ops) {
-        if (!op || typeof op !== 'object') continue;
-        const o = op as { op?: unknown; path?: unknown; from?: unknown };
-        if (o.op === 'test') reads.push(fromPointer(o.path, store));
-        else writes.push(fromPointer(o.path, store));
-        if (o.op === 'move') writes.push(fromPointer(o.from, store));
-        if (o.op === 'move' || o.op === 'copy') reads.push(fromPointer(o.from, store));
-      }
-      break;
-    default:
-      break;
-  }
-  for (const path of reads) {
-    if (!access.canReadWhole(path)) throw new StoreError('PERMISSION_DENIED', `This client may not read "${joinKey(path)}" in store "${store}".`, { store, key: joinKey(path) });
-  }
-  access.checkWrite(writes);
 }
 
 /**

@@ -1,31 +1,21 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { StoreError, toStoreError, type SerializedStoreError } from '../protocol/errors.ts';
-import { adaptPort } from '../protocol/endpoint.ts';
 import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
-import { PROTOCOL_VERSION } from '../protocol/messages.ts';
-import type { StoreDefinition } from '../protocol/types.ts';
 import { isStoreDefinition } from '../protocol/define.ts';
-import { BackupManager } from './features/backups.ts';
-import { loadStoreClass } from './storage/checkpoint.ts';
+import { adaptPort } from '../protocol/endpoint.ts';
+import { StoreError, toStoreError, type SerializedStoreError } from '../protocol/errors.ts';
+import { PROTOCOL_VERSION } from '../protocol/messages.ts';
+import { checkStoreName } from '../protocol/store-name.ts';
+import type { StoreDefinition } from '../protocol/types.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
-import { FsSeam, announceAndPause } from './storage/fs-seam.ts';
 import type { DaemonHost } from './host/host.ts';
-import { StoreLock } from './storage/lock.ts';
-import { migrateAtOpen } from './features/migrations.ts';
-import { ExternalEditWatcher } from './features/watcher.ts';
+import { OpenStore, type StoreContext } from './open-store.ts';
 import { Policy } from './policy.ts';
-import { StoreEngine, checkStoreName, type StoreContext } from './engine/store-engine.ts';
+import { loadStoreClass } from './storage/checkpoint.ts';
+import { FsSeam, announceAndPause } from './storage/fs-seam.ts';
 
-interface OpenStore {
-  engine: StoreEngine;
-  backups: BackupManager;
-  lock: StoreLock;
-  watcher?: ExternalEditWatcher;
-}
-
-/** Engine options a test may set when it runs the daemon in-process. */
-export interface DaemonOptions {
+/** Seams a test may set when it runs the daemon in-process. */
+export interface DaemonSeams {
   fsSeam?: FsSeam;
 }
 
@@ -42,7 +32,7 @@ export class Daemon implements ConnectionHost {
   #daemonId = '';
   readonly #fsSeam: FsSeam;
 
-  constructor(readonly host: DaemonHost, options: DaemonOptions = {}) {
+  constructor(readonly host: DaemonHost, options: DaemonSeams = {}) {
     this.#fsSeam = options.fsSeam ?? new FsSeam();
   }
 
@@ -104,33 +94,13 @@ export class Daemon implements ConnectionHost {
   async #open(def: StoreDefinition, ctx: StoreContext, previousDaemonId: string | undefined): Promise<void> {
     const name = def.name;
     this.#defs.set(name, def);
-    const lock = new StoreLock(ctx.cwd, name, this.#daemonId);
     try {
-      await lock.acquire({ previousDaemonId });
-      const engine = new StoreEngine(def, ctx);
-      const backups = new BackupManager(engine, engine.validator);
-      // Recovery rebuilds from the newest backup plus the journal, so the journal is kept back to that backup.
-      engine.journalFloor = () => backups.newestRev();
-      try {
-        engine.open({ backups });
-        if (lock.tookOver) engine.reportProblem(`took over the store lock at once: ${lock.tookOver}`);
-        await migrateAtOpen(engine, backups);
-      } catch (error) {
-        engine.abandon();
-        throw error;
-      }
-      // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
-      // Serving matters more than this backup; info() says when it failed.
-      backups.startBackup((error) => engine.reportProblem(`the start-up backup failed: ${error.message}`));
-      backups.schedule();
-      const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, (r) => this.host.post({
-        t: 'external-change-rejected', store: r.store, keptAs: r.keptAs, error: r.error.toJSON(),
-      } satisfies ControlFromDaemon));
-      // Ready only once chokidar watches: an edit right after start-up is not missed.
-      await watcher?.start();
-      this.#stores.set(name, { engine, backups, lock, watcher });
+      const open = await OpenStore.open(def, ctx, {
+        daemonId: this.#daemonId, previousDaemonId,
+        onRejected: (r) => this.host.post({ t: 'external-change-rejected', store: r.store, keptAs: r.keptAs, error: r.error.toJSON() } satisfies ControlFromDaemon),
+      });
+      this.#stores.set(name, open);
     } catch (error) {
-      await lock.release();
       this.#failed.set(name, toStoreError(error, 'IO_FAILED', name));
     }
   }
@@ -152,25 +122,16 @@ export class Daemon implements ConnectionHost {
     return connection;
   }
 
-  store(name: string): StoreEngine {
+  store(name: string): OpenStore {
     const open = this.#stores.get(name);
     if (open) {
       if (open.engine.closed) throw new StoreError('CLOSED', `Store "${name}" is closed.`, { store: name });
-      return open.engine;
+      return open;
     }
     const failed = this.#failed.get(name);
     if (failed) throw failed;
-    try {
-      checkStoreName(name);
-    } catch (error) {
-      throw error;
-    }
+    checkStoreName(name);
     throw new StoreError('STORE_NOT_FOUND', `No store "${name}" is defined; known stores: ${[...this.#stores.keys()].join(', ') || 'none'}. Add it to startStoreDaemon({ stores }).`, { store: name });
-  }
-
-  backups(name: string): BackupManager {
-    this.store(name);
-    return this.#stores.get(name)!.backups;
   }
 
   storeNames(): string[] {
@@ -193,13 +154,7 @@ export class Daemon implements ConnectionHost {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const c of this.#connections) c.notifyClosing();
-      await Promise.all([...this.#stores.values()].map(async ({ engine, backups, lock, watcher }) => {
-        backups.stop();
-        await backups.settled();
-        await watcher?.close();
-        await engine.close();
-        await lock.release();
-      }));
+      await Promise.all([...this.#stores.values()].map((store) => store.close()));
       for (const c of [...this.#connections]) c.close();
     })();
     return this.#closing;

@@ -1,7 +1,9 @@
 import type { Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
 import { fromPointer, joinKey, parseKey } from '../protocol/keys.ts';
+import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { ClientPolicy, JsonObject } from '../protocol/types.ts';
+import type { ParsedWrite } from '../protocol/write.ts';
 
 type Pattern = string[];
 
@@ -113,10 +115,28 @@ export class StoreAccess {
     return !this.#read || this.#read.some((r) => covers(r, path));
   }
 
-  /** True if the client may see something at or below `path`. */
-  canSee(path: readonly string[]): boolean {
-    if (this.#hidden.some((h) => covers(h, path))) return false;
-    return !this.#read || this.#read.some((r) => covers(r, path) || reachesBelow(r, path));
+  /**
+   * The policy gate for a write, before anything is evaluated: admin operations need admin; every path the write
+   * names must be writable (not hidden, inside `write`) and every path it reads visible. Decided before the write is
+   * tried, so whether a path exists or what a hidden value is cannot show through which error comes back. The engine
+   * calls `checkWrite` again with the paths the write actually changed (a `set` below a scalar replaces the scalar).
+   */
+  authorize(write: ParsedWrite): void {
+    if (write.admin) this.checkAdmin(write.admin);
+    // import() replaces the whole document: a client that cannot see all of it would delete what it cannot see.
+    if (write.kind === 'import') this.checkWholeStore('import()');
+    if (!this.filtersWrites) return;
+    for (const path of write.reads) {
+      if (!this.canReadWhole(path)) throw new StoreError('PERMISSION_DENIED', `This client may not read "${joinKey(path)}" in store "${this.store}".`, { store: this.store, key: joinKey(path) });
+    }
+    this.checkWrite(write.writes);
+  }
+
+  /** Throws PERMISSION_DENIED unless the client may read and write the whole store (import). */
+  checkWholeStore(operation: string): void {
+    if (this.filtersReads || this.filtersWrites) {
+      throw new StoreError('PERMISSION_DENIED', `${operation} needs a client that may read and write the whole store (no read, write or hidden patterns, and no encrypted keys kept from it).`, { store: this.store });
+    }
   }
 
   /** Throws PERMISSION_DENIED unless every changed path is writable. */
@@ -137,21 +157,15 @@ export class StoreAccess {
   }
 }
 
-/** A client's policy, checked once when the client is attached. */
+/** A client's policy, checked once when the client is attached; `access(store)` gives its gate for one store. */
 export class Policy {
   readonly #policy: ClientPolicy;
   readonly #tokens: { level: number; last: number } = { level: 0, last: 0 };
   readonly #rate: number | undefined;
 
-  constructor(policy: ClientPolicy | undefined, readonly trusted: boolean) {
-    if (policy !== undefined && (policy === null || typeof policy !== 'object')) throw new StoreError('PERMISSION_DENIED', 'A client policy must be an object.');
-    this.#policy = policy ?? {};
-    const stores = this.#policy.stores;
-    if (stores !== undefined && stores !== '*' && (typeof stores !== 'object' || stores === null)) {
-      throw new StoreError('PERMISSION_DENIED', 'policy.stores must be "*" or an object of store names.');
-    }
+  constructor(policy: unknown, readonly trusted: boolean) {
+    this.#policy = checkPolicyShape(policy) ?? {};
     const rate = this.#policy.maxWritesPerSecond;
-    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0))) throw new StoreError('RATE_LIMITED', 'policy.maxWritesPerSecond must be a positive number.');
     this.#rate = rate;
     this.#tokens.level = rate ?? 0;
   }

@@ -1,15 +1,15 @@
-import { StoreError } from './errors.ts';
+import { isStoreName } from './store-name.ts';
 import type { StoreDefinition } from './types.ts';
 
 const MARK = Symbol.for('electron-store-daemon.definition');
 
-/** Defines a store once, for main (types), the daemon (migrations) and windows (types). */
+/** Defines a store once, for main (types), the daemon (migrations) and windows (types). A malformed definition throws a TypeError. */
 export function defineStore<T extends object>(def: StoreDefinition<T>): StoreDefinition<T> {
-  if (!def || typeof def !== 'object' || typeof def.name !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(def.name) || def.name.includes('..')) {
-    throw new StoreError('STORE_NOT_FOUND', `defineStore: name must be letters, digits, "-", "_" or "." (it becomes a file name); got ${JSON.stringify(def?.name)}.`);
+  if (!def || typeof def !== 'object' || !isStoreName(def.name)) {
+    throw new TypeError(`defineStore: name must be letters, digits, "-", "_" or "." (it becomes a file name); got ${JSON.stringify(def?.name)}.`);
   }
   if (def.durability !== undefined && def.durability !== 'strict' && def.durability !== 'relaxed') {
-    throw new StoreError('STORE_NOT_FOUND', `defineStore(${def.name}): durability is 'strict' or 'relaxed'.`, { store: def.name });
+    throw new TypeError(`defineStore(${def.name}): durability is 'strict' or 'relaxed'.`);
   }
   Object.defineProperty(def, MARK, { value: true, enumerable: false });
   return def;

@@ -7,10 +7,12 @@ import type { DaemonEvent, WireMessage } from './messages.ts';
  * `MessagePort` in a page (described structurally: no Node or Electron types needed). Pass it to `connectStore(name, { port })`, or
  * transfer it to another worker or process first.
  */
-export type DaemonPort = import('node:worker_threads').MessagePort | MessagePort | {
-  // Electron's MessagePortMain, structurally (its 'message' event carries {data, ports}).
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  on(event: 'message' | 'close', listener: (...args: never[]) => void): unknown;
+export type DaemonPort = MessagePort | {
+  // Node's worker_threads MessagePort and Electron's MessagePortMain, structurally (protocol/ names no Node or
+  // Electron module): an EventEmitter whose 'message' event carries the data (Node) or {data, ports} (Electron).
+  // Only the 'close' overload is named: TypeScript cannot match both emitters' overload sets to one signature.
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  on(event: 'close', listener: () => void): unknown;
   start(): void;
   close(): void;
 };

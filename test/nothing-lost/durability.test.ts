@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Conf from 'conf';
 import { FsSeam, type FsFaults } from '../../src/daemon/storage/fs-seam.ts';
-import { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
+import type { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
+import { openEngine } from '../../src/daemon/open-store.ts';
 import type { StoreDefinition } from '../../src/protocol/types.ts';
 import { settingsDef, tmpDir, waitFor } from '../helpers.ts';
 import { Faults } from './in-process.ts';
@@ -39,8 +40,7 @@ class HeldSync implements FsFaults {
 }
 
 function engineIn(cwd: string, faults: FsFaults, durability: 'strict' | 'relaxed'): StoreEngine {
-  const engine = new StoreEngine({ ...settingsDef(), durability } as StoreDefinition, { cwd, StoreClass: Conf, fsSeam: new FsSeam(faults), checkpointEvery: { records: 1e9, idleMs: 1e9 } });
-  engine.open();
+  const engine = openEngine({ ...settingsDef(), durability } as StoreDefinition, { cwd, StoreClass: Conf, fsSeam: new FsSeam(faults), checkpointEvery: { records: 1e9, idleMs: 1e9 } });
   return engine;
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { mock, test } from 'node:test';
 import Conf from 'conf';
 import { FsSeam } from '../../src/daemon/storage/fs-seam.ts';
-import { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
+import type { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
+import { openEngine } from '../../src/daemon/open-store.ts';
 import type { HistoryEntry, JsonObject, StoreDefinition } from '../../src/protocol/types.ts';
 import { type Settings, rejectsWith, settingsDef, tmpDir, untilRev } from '../helpers.ts';
 import { Faults, inProcessDaemon } from './in-process.ts';
@@ -55,8 +56,7 @@ for (const [op, code] of [['journal.append', 'ENOSPC'], ['journal.sync', 'EIO']]
 }
 
 function engineIn(cwd: string, faults: Faults, def: Partial<StoreDefinition> = {}, checkpointEvery: { records?: number; idleMs?: number } = { records: 1e9, idleMs: 1e9 }): StoreEngine {
-  const engine = new StoreEngine({ ...settingsDef(), ...def } as StoreDefinition, { cwd, StoreClass: Conf, fsSeam: new FsSeam(faults), checkpointEvery });
-  engine.open();
+  const engine = openEngine({ ...settingsDef(), ...def } as StoreDefinition, { cwd, StoreClass: Conf, fsSeam: new FsSeam(faults), checkpointEvery });
   return engine;
 }
 const set = (engine: StoreEngine, key: string, value: unknown) => engine.write({ kind: 'set', key, value }, 'test');

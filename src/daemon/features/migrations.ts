@@ -1,8 +1,9 @@
 import { StoreError } from '../../protocol/errors.ts';
 import type { StoreDefinition } from '../../protocol/types.ts';
-import type { BackupManager } from './backups.ts';
+import type { StoreHandle } from '../engine/store-handle.ts';
+import type { CheckpointFile } from '../storage/checkpoint.ts';
+import type { BackupService } from './backups.ts';
 import { diffDocuments } from './document-diff.ts';
-import type { StoreEngine } from '../engine/store-engine.ts';
 
 /** True when the store has migrations and its data is not yet at `version` (conf's `__internal__.migrations.version`). */
 export function migrationPending(def: StoreDefinition, internal: Record<string, unknown>): boolean {
@@ -16,15 +17,6 @@ function migratedVersion(internal: Record<string, unknown>): string | undefined 
   return typeof v === 'string' ? v : undefined;
 }
 
-/** What a migration at open did. */
-export interface MigrationOutcome {
-  from: string | undefined;
-  to: string;
-  backupId: string;
-  /** The rev of the journaled migration write. */
-  rev: number;
-}
-
 /**
  * Runs electron-store-style migrations at open (SPEC §6.12), after recovery and before any client is served:
  * 1. a full backup, reason `before-migration` (no backup, no migration);
@@ -36,9 +28,8 @@ export interface MigrationOutcome {
  * checkpoint is restored from the step-1 backup and this store refuses to open with MIGRATION_FAILED, carrying the
  * backup id in `details.backupId`. Other stores are not affected.
  */
-export async function migrateAtOpen(engine: StoreEngine, backups: BackupManager): Promise<MigrationOutcome | undefined> {
-  const def = engine.def;
-  if (!migrationPending(def, engine.internal)) return undefined;
+export async function migrateAtOpen(engine: StoreHandle, def: StoreDefinition, checkpoint: CheckpointFile, backups: BackupService): Promise<void> {
+  if (!migrationPending(def, engine.internal)) return;
   const store = engine.name;
   const to = def.version;
   const from = migratedVersion(engine.internal);
@@ -60,8 +51,8 @@ export async function migrateAtOpen(engine: StoreEngine, backups: BackupManager)
   const fail = (step: string, error: unknown): StoreError => {
     let restored = 'the files were restored from it';
     try {
-      const backup = backups.read(backupId);
-      engine.checkpoint.write(backup.doc, backup.internal, { rev: backup.info.rev, time: Date.now() });
+      const backup = backups.files.read(backupId);
+      checkpoint.write(backup.doc, backup.internal, { rev: backup.info.rev, time: Date.now() });
     } catch (restoreError) {
       restored = `restoring the files from it failed too (${(restoreError as Error).message}); restore it by hand`;
     }
@@ -71,22 +62,20 @@ export async function migrateAtOpen(engine: StoreEngine, backups: BackupManager)
     });
   };
 
-  let migrated: ReturnType<StoreEngine['checkpoint']['runMigrations']>;
+  let migrated: ReturnType<CheckpointFile['runMigrations']>;
   try {
-    migrated = engine.checkpoint.runMigrations(engine.doc, engine.internal, to, migrations);
+    migrated = checkpoint.runMigrations(engine.doc, engine.internal, to, migrations);
   } catch (error) {
     throw fail('while running', error);
   }
   const ops = diffDocuments(engine.doc, migrated.doc);
-  let rev: number;
   try {
-    ({ rev } = await engine.submit('migration', (draft) => ops.forEach((op, i) => draft.patchOp(op, i)), {
+    await engine.submit('migration', (draft) => ops.forEach((op, i) => draft.patchOp(op, i)), {
       validateAll: true,
       internal: { migrations: migrated.internal.migrations ?? { version: to } },
-    }));
+    });
   } catch (error) {
     throw fail(error instanceof StoreError && error.code === 'VALIDATION_FAILED' ? 'its result does not match the schema' : 'while committing its result', error);
   }
   await engine.whenCommitted(() => engine.checkpointNow());
-  return { from, to, backupId, rev };
 }

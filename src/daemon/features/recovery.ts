@@ -1,13 +1,11 @@
-import { StoreError } from '../../protocol/errors.ts';
-import type { JsonObject, StoreInfo } from '../../protocol/types.ts';
-import type { CheckedBackup } from './backups.ts';
-import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import { applyPatch } from 'rfc6902';
+import { StoreError } from '../../protocol/errors.ts';
+import type { JsonObject } from '../../protocol/types.ts';
+import type { OpeningState, RecoveryReport } from '../engine/store-engine.ts';
+import type { CheckedBackup } from '../storage/backup-files.ts';
+import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import type { Journal } from '../storage/journal.ts';
 import type { DocumentValidator } from './validator.ts';
-
-/** What `info().recovery` reports about the last open. */
-export type RecoveryReport = StoreInfo['recovery'];
 
 /** Where recovery may find a backup to rebuild from. */
 export interface BackupSource {
@@ -24,15 +22,6 @@ export interface RecoveryInput {
   backups?: BackupSource;
   /** True when migrations will run on a document with this conf data: its old shape need not fit the schema yet. */
   migrationPending?(internal: Record<string, unknown>): boolean;
-}
-
-/** The state a store opens with. */
-export interface Recovered {
-  doc: JsonObject;
-  internal: Record<string, unknown>;
-  rev: number;
-  checkpointRev: number;
-  report: RecoveryReport;
 }
 
 interface Base {
@@ -54,7 +43,7 @@ interface Base {
  * checkpointed at once, at the highest rev it ever had, so revs never go backwards. Never throws for bad data;
  * throws IO_FAILED only when the rebuilt state cannot be written.
  */
-export function recoverStore(input: RecoveryInput): Recovered {
+export function recoverStore(input: RecoveryInput): OpeningState {
   const { checkpoint, journal, name } = input;
   const problems: string[] = [];
   const keptAside: string[] = [];
@@ -172,6 +161,14 @@ export function recoverStore(input: RecoveryInput): Recovered {
     } catch (error) {
       throw new StoreError('IO_FAILED', `Store "${name}": rebuilt the document but could not write it (${(error as Error).message}); nothing was changed on disk except evidence kept aside. Free disk space or fix permissions and restart.`, { store: name, cause: error });
     }
+  }
+
+  // A checkpoint opened as is was validated above; validate what replay or a rebuild produced (unless migrations will
+  // first reshape it). Serving goes on: the report says what does not fit.
+  const validated = base.source === 'checkpoint' && replayed === 0;
+  if (input.validator && !validated && !input.migrationPending?.(internal)) {
+    const issues = input.validator.validateAll(doc);
+    if (issues.length > 0) problems.push(`the document does not match the schema at open: ${issues.map((i) => `${i.instancePath} ${i.message}`).join('; ')}`);
   }
 
   return {

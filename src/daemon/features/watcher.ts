@@ -5,9 +5,10 @@ import { StoreError, toStoreError } from '../../protocol/errors.ts';
 import { fromPointer } from '../../protocol/keys.ts';
 import { checkJsonValue } from '../../protocol/values.ts';
 import type { JsonObject } from '../../protocol/types.ts';
-import { INTERNAL_KEY } from '../storage/checkpoint.ts';
+import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import { diffDocuments } from './document-diff.ts';
-import type { StoreEngine } from '../engine/store-engine.ts';
+import type { StoreHandle } from '../engine/store-handle.ts';
+import type { FieldCipher } from './encryption.ts';
 
 export interface ExternalRejection {
   store: string;
@@ -25,11 +26,11 @@ export class ExternalEditWatcher {
   #watcher: FSWatcher | undefined;
   #busy: Promise<void> = Promise.resolve();
 
-  constructor(readonly engine: StoreEngine, readonly onRejected: (rejection: ExternalRejection) => void) {}
+  constructor(readonly engine: StoreHandle, readonly checkpoint: CheckpointFile, readonly cipher: FieldCipher, readonly onRejected: (rejection: ExternalRejection) => void) {}
 
   /** Resolves once chokidar is watching. */
   start(): Promise<void> {
-    const file = this.engine.checkpoint.path;
+    const file = this.checkpoint.path;
     this.#watcher = watch(file, {
       ignoreInitial: true,
       // Editors write in several steps; wait until the file stops changing.
@@ -49,29 +50,29 @@ export class ExternalEditWatcher {
     if (engine.closed) return;
     let text: string;
     try {
-      text = fs.readFileSync(engine.checkpoint.path, 'utf8');
+      text = fs.readFileSync(this.checkpoint.path, 'utf8');
     } catch {
       // Deleted by hand: put the store's file back.
       await engine.whenCommitted(() => engine.rewriteCheckpoint());
       return;
     }
-    if (text === engine.checkpoint.lastText) return; // our own checkpoint
+    if (text === this.checkpoint.lastText) return; // our own checkpoint
     let edited: JsonObject;
     try {
       const parsed: unknown = JSON.parse(text);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the file is not a JSON object');
       const { [INTERNAL_KEY]: _internal, ...rest } = parsed as Record<string, unknown>;
-      edited = engine.cipher.unsealDoc(rest as JsonObject);
+      edited = this.cipher.unsealDoc(rest as JsonObject);
       // A hand edit is input like any other: plain JSON only (JSON.parse can make an own __proto__ key).
       checkJsonValue(edited, '(file)', engine.name);
     } catch (error) {
-      await this.#reject(text, new StoreError('VALIDATION_FAILED', `The hand edit of ${path.basename(engine.checkpoint.path)} cannot be used (${(error as Error).message}); the file was restored.`, { store: engine.name }));
+      await this.#reject(text, new StoreError('VALIDATION_FAILED', `The hand edit of ${path.basename(this.checkpoint.path)} cannot be used (${(error as Error).message}); the file was restored.`, { store: engine.name }));
       return;
     }
-    const base = engine.cipher.unsealDoc(parseBase(engine.checkpoint.lastText));
+    const base = this.cipher.unsealDoc(parseBase(this.checkpoint.lastText));
     const ops = diffDocuments(base, edited);
     if (ops.length === 0) {
-      engine.checkpoint.lastText = text;
+      this.checkpoint.lastText = text;
       return;
     }
     try {
@@ -96,7 +97,7 @@ export class ExternalEditWatcher {
   async #reject(text: string, error: StoreError): Promise<void> {
     const engine = this.engine;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    const keptAs = path.join(path.dirname(engine.checkpoint.path), `${engine.name}.rejected-${stamp}.json`);
+    const keptAs = path.join(path.dirname(this.checkpoint.path), `${engine.name}.rejected-${stamp}.json`);
     fs.writeFileSync(keptAs, text);
     await engine.whenCommitted(() => engine.rewriteCheckpoint());
     this.onRejected({ store: engine.name, keptAs, error });

@@ -13,7 +13,7 @@ export function electronHost(): DaemonHost | undefined {
   const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
   if (!parentPort) return undefined;
   return {
-    kind: 'electron',
+    kind: 'utility-process',
     onMessage: (listener) => void parentPort.on('message', (event) => listener(event.data, event.ports ?? [])),
     post: (data) => parentPort.postMessage(data),
     exit: (code) => process.exit(code),

@@ -20,8 +20,8 @@ type ConfClass = typeof Conf;
  * The class that owns the file format: electron-store when the daemon runs in Electron, conf (the class
  * electron-store extends: same format, same atomic write, same migrations) in the worker host.
  */
-export async function loadStoreClass(host: 'electron' | 'worker'): Promise<ConfClass> {
-  if (host === 'electron') {
+export async function loadStoreClass(host: 'utility-process' | 'worker'): Promise<ConfClass> {
+  if (host === 'utility-process') {
     const mod = (await import('electron-store')) as unknown as { default: ConfClass };
     return mod.default;
   }

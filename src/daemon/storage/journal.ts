@@ -9,6 +9,8 @@ const SEGMENT_RE = /^(\d{12})\.jsonl$/;
 export interface JournalOptions {
   /** Start a new segment when the current one is larger than this (bytes). */
   segmentBytes?: number;
+  /** Seals values at encrypted paths in records on disk. */
+  cipher?: FieldCipher;
 }
 
 /** A journal record as stored; `internal` carries conf bookkeeping a write changed (the migration version). */
@@ -54,11 +56,12 @@ export class Journal {
   readonly #segmentBytes: number;
 
   /** Seals values at encrypted paths in records on disk; identity without encrypted keys. */
-  cipher: FieldCipher | undefined;
+  readonly cipher: FieldCipher | undefined;
 
   constructor(dir: string, readonly fsSeam: FsSeam, options: JournalOptions = {}) {
     this.dir = dir;
     this.#segmentBytes = options.segmentBytes ?? 4 * 1024 * 1024;
+    this.cipher = options.cipher;
   }
 
   /** Segment files, oldest first, with the first rev each holds. */
@@ -281,7 +284,6 @@ export class Journal {
     if (removed > 0) this.fsSeam.syncDir(this.dir);
   }
 
-  /** Reads records in [fromRev, toRev] for history and rollback (without the conf bookkeeping some records carry). */
   /** One record as a journal line: values at encrypted paths sealed (ops and inverse). */
   encode(record: JournalRecord): string {
     const c = this.cipher;
@@ -294,6 +296,7 @@ export class Journal {
     return c?.active ? { ...record, ops: c.unsealOps(record.ops), inverse: c.unsealOps(record.inverse) } : record;
   }
 
+  /** Reads records in [fromRev, toRev] for history and rollback (without the conf bookkeeping some records carry). */
   read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): HistoryEntry[] {
     const out: HistoryEntry[] = [];
     const segs = this.segments();

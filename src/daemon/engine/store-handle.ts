@@ -1,0 +1,38 @@
+import type { ParsedWrite, WriteTarget } from '../../protocol/write.ts';
+import type { JsonObject } from '../../protocol/types.ts';
+
+/** Options of a write the daemon makes itself (external edit, migration). */
+export interface SubmitOptions {
+  ifRev?: number;
+  /** Validate the whole document instead of the changed paths. */
+  validateAll?: boolean;
+  /** conf bookkeeping this write changes (a migration's version): journaled with the record, applied on commit. */
+  internal?: Record<string, unknown>;
+}
+
+/**
+ * The narrow view of a store that features working *through* it (backups, migrations, the watcher) and the RPC layer
+ * get: the committed state, a way to submit writes and to run work at a commit point. Nothing reaches the engine's
+ * fields; everything that changes the document goes through the commit queue.
+ */
+export interface StoreHandle {
+  readonly name: string;
+  /** The committed document (only stable inside `whenCommitted`). */
+  readonly doc: JsonObject;
+  readonly rev: number;
+  /** conf's internal data (its migration version), as committed. */
+  readonly internal: Record<string, unknown>;
+  readonly closed: boolean;
+  /** Queues a client write that `parseWrite` checked; `authorize` sees the paths it actually changed. */
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void): Promise<{ rev: number }>;
+  /** Queues a write the daemon makes itself. */
+  submit(source: string, apply: (target: WriteTarget) => void, options?: SubmitOptions): Promise<{ rev: number }>;
+  /** Runs `fn` with the committed document (never one with an in-flight group applied). */
+  whenCommitted<T>(fn: () => T): Promise<Awaited<T>>;
+  /** Checkpoints now if the file is behind; call only when idle. Returns whether the file is current. */
+  checkpointNow(options?: { force?: boolean }): boolean;
+  /** Rewrites the checkpoint even when current (a hand edit was merged or rejected); call only when idle. */
+  rewriteCheckpoint(): void;
+  /** Notes a problem for `info().recovery.problems`. */
+  reportProblem(message: string): void;
+}

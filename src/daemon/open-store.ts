@@ -1,0 +1,208 @@
+import path from 'node:path';
+import type Conf from 'conf';
+import { StoreError } from '../protocol/errors.ts';
+import { checkStoreName } from '../protocol/store-name.ts';
+import type { BackupInfo, HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../protocol/types.ts';
+import { parseWrite, type ParsedWrite } from '../protocol/write.ts';
+import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
+import { StoreEngine } from './engine/store-engine.ts';
+import { BackupService } from './features/backups.ts';
+import { FieldCipher } from './features/encryption.ts';
+import { migrateAtOpen, migrationPending } from './features/migrations.ts';
+import { recoverStore } from './features/recovery.ts';
+import { DocumentValidator } from './features/validator.ts';
+import { ExternalEditWatcher, type ExternalRejection } from './features/watcher.ts';
+import type { Policy, StoreAccess } from './policy.ts';
+import { BackupFiles } from './storage/backup-files.ts';
+import { CheckpointFile } from './storage/checkpoint.ts';
+import { FsSeam } from './storage/fs-seam.ts';
+import { Journal } from './storage/journal.ts';
+import { StoreLock } from './storage/lock.ts';
+
+/** What opening a store needs from the daemon (tests may pass faults or tuning). */
+export interface StoreContext {
+  cwd: string;
+  StoreClass: typeof Conf;
+  fsSeam?: FsSeam;
+  checkpointEvery?: CheckpointTuning;
+  journalSegmentBytes?: number;
+  /** 32 bytes from main; required when a store has encryptedKeys. */
+  encryptionKey?: Uint8Array;
+}
+
+/** A client making a request: its id (the change source) and its policy gate for this store. */
+export interface Requester {
+  id: string;
+  access: StoreAccess;
+  policy: Policy;
+}
+
+/** Writes that wipe or replace data take a backup first, and do not happen without it (SPEC §6.11). */
+const BACKUP_BEFORE: Partial<Record<ParsedWrite['kind'], string>> = { clear: 'before-clear', import: 'before-import', restore: 'before-restore' };
+
+/** The files of one store and what reads them, made once: a schema compiles once per store (tens of ms). */
+function storeParts(def: StoreDefinition, ctx: StoreContext) {
+  const name = checkStoreName(def.name);
+  const fsSeam = ctx.fsSeam ?? new FsSeam();
+  const defaults = structuredClone((def.defaults ?? {}) as JsonObject);
+  const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
+  const validator = compileSchema(def);
+  const checkpoint = new CheckpointFile({ cwd: ctx.cwd, name, StoreClass: ctx.StoreClass, fsSeam, defaults, cipher });
+  const journal = new Journal(path.join(ctx.cwd, 'storeHistory', name), fsSeam, { segmentBytes: ctx.journalSegmentBytes, cipher });
+  const backupFiles = new BackupFiles({
+    dir: path.join(ctx.cwd, 'backups', name), store: name, max: def.backups?.max ?? 10, fsSeam, cipher,
+    validate: validator && ((doc) => validator.validateAll(doc)),
+  });
+  return { def, defaults, cipher, validator, checkpoint, journal, backupFiles };
+}
+
+function compileSchema(def: StoreDefinition): DocumentValidator | undefined {
+  if (def.schema === undefined) return undefined;
+  if (typeof def.schema !== 'object' || def.schema === null) {
+    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": schema must be a JSON Schema object.`, { store: def.name });
+  }
+  try {
+    return new DocumentValidator(def.schema);
+  } catch (error) {
+    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its schema does not compile (${(error as Error).message}); fix the schema in defineStore().`, { store: def.name });
+  }
+}
+
+/** Recovery, then the engine on what it recovered (the journal is kept back to the newest backup, which recovery would rebuild from). */
+function startEngine(parts: ReturnType<typeof storeParts>, ctx: StoreContext): StoreEngine {
+  const { def, checkpoint, journal, validator, defaults, backupFiles } = parts;
+  const opening = recoverStore({
+    name: def.name, checkpoint, journal, validator, defaults, backups: backupFiles,
+    migrationPending: (internal) => migrationPending(def, internal),
+  });
+  return new StoreEngine({
+    def, checkpoint, journal, cipher: parts.cipher, validator, defaults, opening,
+    checkpointEvery: ctx.checkpointEvery, journalFloor: () => backupFiles.newestRev(),
+  });
+}
+
+/** A recovered engine without lock, migrations, backups or watcher: what engine-level tests drive directly. */
+export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine {
+  return startEngine(storeParts(def, ctx), ctx);
+}
+
+/**
+ * One open store: its engine and the features around it, and the operations clients ask for. The operations that need
+ * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
+ */
+export class OpenStore {
+  private constructor(readonly engine: StoreEngine, readonly backups: BackupService, readonly lock: StoreLock, readonly watcher: ExternalEditWatcher | undefined) {}
+
+  /** Opens a store in one visible sequence: lock → recover → engine → migrate → backups → watch. */
+  static async open(def: StoreDefinition, ctx: StoreContext, options: {
+    daemonId: string; previousDaemonId?: string; onRejected(rejection: ExternalRejection): void;
+  }): Promise<OpenStore> {
+    const lock = new StoreLock(ctx.cwd, checkStoreName(def.name), options.daemonId);
+    await lock.acquire({ previousDaemonId: options.previousDaemonId });
+    let engine: StoreEngine | undefined;
+    try {
+      const parts = storeParts(def, ctx);
+      engine = startEngine(parts, ctx);
+      if (lock.tookOver) engine.reportProblem(`took over the store lock at once: ${lock.tookOver}`);
+      const backups = new BackupService(parts.backupFiles, engine, def.backups);
+      await migrateAtOpen(engine, def, parts.checkpoint, backups);
+      // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
+      // Serving matters more than this backup; info() says when it failed.
+      const opened = engine;
+      backups.startBackup((error) => opened.reportProblem(`the start-up backup failed: ${error.message}`));
+      backups.schedule();
+      const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, parts.cipher, options.onRejected);
+      // Ready only once chokidar watches: an edit right after start-up is not missed.
+      await watcher?.start();
+      return new OpenStore(engine, backups, lock, watcher);
+    } catch (error) {
+      engine?.abandon();
+      await lock.release();
+      throw error;
+    }
+  }
+
+  get name(): string {
+    return this.engine.name;
+  }
+
+  /** The committed document (read it only at a commit point). */
+  get doc(): JsonObject {
+    return this.engine.doc;
+  }
+
+  get rev(): number {
+    return this.engine.rev;
+  }
+
+  /** A client's write: the policy gate, the rate limit, a backup first where the write destroys data, then commit. */
+  async write(write: ParsedWrite, client: Requester): Promise<{ rev: number }> {
+    client.access.authorize(write);
+    client.policy.takeWriteToken(this.name);
+    const before = BACKUP_BEFORE[write.kind];
+    if (before) await this.backups.createSafe(before);
+    const source = write.kind === 'restore' ? `restore:${client.id}` : client.id;
+    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths));
+  }
+
+  /** Undoes every write after the target as one new write (itself undoable). */
+  rollback(to: unknown, client: Requester): Promise<{ rev: number }> {
+    client.access.checkAdmin('rollback()');
+    return this.write(parseWrite({ kind: 'rollback', to }, this.name), client);
+  }
+
+  /** Restores a verified backup as one ordinary write (journaled, broadcast, undoable); backs up first. */
+  restore(id: unknown, client: Requester): Promise<{ rev: number }> {
+    client.access.checkAdmin('backups.restore()');
+    const backup = this.backups.readForRestore(id);
+    return this.write(parseWrite({ kind: 'restore', doc: backup.doc }, this.name), client);
+  }
+
+  /** Replaces the whole document with `json` (what export() returned). */
+  import(json: unknown, client: Requester): Promise<{ rev: number }> {
+    client.access.checkAdmin('import()');
+    client.access.checkWholeStore('import()');
+    if (typeof json !== 'string') throw new StoreError('NOT_SERIALIZABLE', 'import() takes a JSON string (what export() returned).', { store: this.name });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (error) {
+      throw new StoreError('NOT_SERIALIZABLE', `import(): the text is not JSON (${(error as Error).message}).`, { store: this.name });
+    }
+    return this.write(parseWrite({ kind: 'import', doc: parsed }, this.name), client);
+  }
+
+  /** History as the client may see it. */
+  history(query: unknown, access: StoreAccess): HistoryEntry[] {
+    const q = query === undefined || query === null ? {} : query;
+    if (typeof q !== 'object') throw new StoreError('INVALID_KEY', 'history() takes { sinceRev?, key?, limit? }.', { store: this.name });
+    return this.engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops), inverse: access.filterOps(e.inverse) }))
+      .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
+  }
+
+  /** An on-demand backup (rate-limited like a write: it copies the whole document). */
+  createBackup(reason: unknown, client: Requester): Promise<BackupInfo> {
+    if (reason !== undefined && typeof reason !== 'string') throw new StoreError('INVALID_KEY', 'backups.create(reason) takes a string.', { store: this.name });
+    client.policy.takeWriteToken(this.name);
+    return this.backups.create(reason || 'manual');
+  }
+
+  async listBackups(): Promise<BackupInfo[]> {
+    await this.backups.settled();
+    return this.backups.files.list();
+  }
+
+  async info(): Promise<StoreInfo> {
+    await this.backups.settled();
+    return { ...this.engine.info(), backups: this.backups.files.count() };
+  }
+
+  /** Stops the schedule and the watcher, drains and checkpoints the engine, releases the lock. */
+  async close(): Promise<void> {
+    this.backups.stop();
+    await this.backups.settled();
+    await this.watcher?.close();
+    await this.engine.close();
+    await this.lock.release();
+  }
+}
