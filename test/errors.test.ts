@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { wrap } from 'comlink';
-import { connectStore, ClientConnection } from '../src/client-renderer/index.ts';
+import { connectStore } from '../src/client-renderer/index.ts';
+import { ClientConnection } from '../src/client/connection.ts';
 import { adaptPort, muxPort } from '../src/protocol/endpoint.ts';
 import type { DaemonApi } from '../src/protocol/messages.ts';
 import type { StoreClient } from '../src/protocol/types.ts';

@@ -1,10 +1,13 @@
 import path from 'node:path';
 import { StoreError } from '../protocol/errors.ts';
 import type { DaemonLauncher } from './daemon-process.ts';
-import { StoreDaemon, type DaemonOptions } from './store-daemon.ts';
+import { checkDaemonOptions, type DaemonOptions } from './options.ts';
+import { StoreDaemon } from './store-daemon.ts';
 import { workerLauncher } from './worker-launcher.ts';
 
-export { StoreDaemon, type DaemonOptions, type DaemonPort, type StoreDaemonEvents } from './store-daemon.ts';
+export { StoreDaemon, type StoreDaemonEvents, type SupervisorState, type WebContentsLike } from './store-daemon.ts';
+export type { DaemonOptions } from './options.ts';
+export type { DaemonPort } from '../protocol/endpoint.ts';
 export { StoreError } from '../protocol/errors.ts';
 export { closeOnQuit, type CloseOnQuitOptions, type QuitApp } from './quit.ts';
 export { loadEncryptionKey, rewrapEncryptionKey, type EncryptionKeyOptions } from './encryption-key.ts';
@@ -17,27 +20,23 @@ function inElectronMain(): boolean {
 
 /** Starts the store daemon (a utility process in Electron, a worker elsewhere) and resolves once it serves. */
 export async function startStoreDaemon(options: DaemonOptions): Promise<StoreDaemon> {
-  if (!options || typeof options !== 'object') throw new StoreError('STORE_NOT_FOUND', 'startStoreDaemon(options): pass { stores, cwd }.');
+  checkDaemonOptions(options);
   const host = options.host ?? (inElectronMain() ? 'utility-process' : 'worker');
-  if (host !== 'utility-process' && host !== 'worker') throw new StoreError('DAEMON_UNAVAILABLE', `host must be 'utility-process' or 'worker'; got ${String(host)}.`);
-  if (options.encryptionKey !== undefined && (!(options.encryptionKey instanceof Uint8Array) || options.encryptionKey.length !== 32)) {
-    throw new StoreError('IO_FAILED', 'encryptionKey must be a 32-byte Uint8Array (see loadEncryptionKey() for a safeStorage-wrapped one).');
-  }
   let launcher: DaemonLauncher;
-  let cwd = options.cwd;
+  let cwd: string;
   let electronWiring: ((daemon: StoreDaemon) => void) | undefined;
   if (host === 'utility-process') {
     if (!inElectronMain()) throw new StoreError('DAEMON_UNAVAILABLE', 'host \'utility-process\' needs Electron\'s main process; in plain Node use host \'worker\' (the default there).');
-    const electronSide = await import('./electron.ts');
+    const electronSide = await import('./utility-process-launcher.ts');
     await electronSide.whenReady();
     launcher = electronSide.utilityProcessLauncher(options);
-    cwd ??= electronSide.defaultCwd();
+    // As electron-store: userData by default, and a relative cwd is inside userData.
+    cwd = path.resolve(electronSide.defaultCwd(), options.cwd ?? '.');
     electronWiring = (daemon) => electronSide.wireWindows(daemon, options);
   } else {
+    if (options.cwd === undefined) throw new TypeError('cwd is required outside Electron: pass the folder for the store files, e.g. startStoreDaemon({ stores, cwd: "./data" }).');
     launcher = workerLauncher;
-  }
-  if (typeof cwd !== 'string' || !path.isAbsolute(cwd)) {
-    throw new StoreError('IO_FAILED', `cwd must be an absolute folder for the store files (got ${JSON.stringify(cwd)}); in plain Node it is required.`);
+    cwd = path.resolve(options.cwd);
   }
   const daemon = new StoreDaemon(options, launcher, cwd);
   await daemon.start();

@@ -4,32 +4,12 @@ import { StoreError, type SerializedStoreError } from '../protocol/errors.ts';
 import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
 import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
-import type { ClientPolicy, StoreClient, StoreDefinition } from '../protocol/types.ts';
+import type { ClientPolicy, StoreClient } from '../protocol/types.ts';
 import { ClientConnection } from '../client/connection.ts';
 import { CachedStore } from '../client/cached-store.ts';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
-
-/** Options of `startStoreDaemon` (SPEC §5). */
-export interface DaemonOptions {
-  /** Store definitions (plain data), or the absolute path of a module whose defineStore exports are the stores. */
-  stores: StoreDefinition[] | string;
-  /** Folder of the store files; default `app.getPath('userData')` in Electron, required in plain Node. */
-  cwd?: string;
-  host?: 'utility-process' | 'worker';
-  /** 32 bytes; never sent to windows. */
-  encryptionKey?: Uint8Array;
-  attachWindows?: boolean;
-  windowPolicy?: ClientPolicy;
-  restart?: { maxRestarts?: number; windowMs?: number };
-  daemonPath?: string;
-  /** How long `close()` waits for the daemon to flush before killing it (default 5000 ms). */
-  closeTimeoutMs?: number;
-  /** Engine tuning for tests and benchmarks (checkpoint cadence, journal segment size). */
-  tuning?: Extract<ControlToDaemon, { t: 'init' }>['tuning'];
-  /** Where the utility process's stdout ('info') and stderr ('error') lines go; default: main's console. */
-  log?: (level: 'info' | 'error', line: string) => void;
-}
+import { plainStores, type DaemonOptions } from './options.ts';
 
 /**
  * Daemons of this process that died without closing, by folder. A new daemon on the same folder (a restart, or the
@@ -39,6 +19,9 @@ export interface DaemonOptions {
 const exitedDaemons = new Map<string, string>();
 
 export type { DaemonPort } from '../protocol/endpoint.ts';
+
+/** Where a StoreDaemon's supervisor is. */
+export type SupervisorState = 'starting' | 'running' | 'restarting' | 'closing' | 'stopped';
 
 /** The events a StoreDaemon emits, with their payloads. */
 export interface StoreDaemonEvents {
@@ -76,14 +59,11 @@ export class StoreDaemon extends EventEmitter {
   #mainConnection: ClientConnection | undefined;
   #reattach = new Set<Reattachable>();
   #restarts: number[] = [];
+  /** One state, as VS Code's storage keeps one StorageState; `#proc` is set while a process is alive. */
+  #state: SupervisorState = 'starting';
+  /** close()'s result, once it was called. */
   #closing: Promise<void> | undefined;
-  #stopped = false;
   #starting: Promise<void> | undefined;
-  /** Between `ready` and the process's exit. */
-  #running = false;
-  /** The current process has not exited yet (it may still be starting). */
-  #alive = false;
-  #everReady = false;
   #attacher: ((webContents: WebContentsLike, policy: ClientPolicy | undefined) => void) | undefined;
   readonly #options: DaemonOptions;
   readonly #launcher: DaemonLauncher;
@@ -104,7 +84,6 @@ export class StoreDaemon extends EventEmitter {
     const daemonId = randomUUID();
     const proc = this.#launcher.spawn(this.#entry);
     this.#proc = proc;
-    this.#alive = true;
     this.#daemonId = daemonId;
     const ready = new Promise<void>((resolve, reject) => {
       proc.onMessage((raw) => {
@@ -138,38 +117,42 @@ export class StoreDaemon extends EventEmitter {
     } catch (error) {
       // A daemon that will not serve must not linger (init-failed leaves it running); the first start failing is
       // startStoreDaemon's error to report, not a crash to restart.
-      if (!this.#everReady) this.#stopped = true;
+      if (this.#state === 'starting') this.#state = 'stopped';
       if (proc === this.#proc) proc.kill();
       throw error;
     }
-    this.#running = true;
-    this.#everReady = true;
+    if (this.#state === 'starting' || this.#state === 'restarting') this.#state = 'running';
   }
 
   #onExit(proc: DaemonProcess, code: number | null): void {
     if (proc !== this.#proc) return;
-    this.#running = false;
-    this.#alive = false;
-    if (!this.#everReady) this.#stopped = true;
+    this.#proc = undefined;
     exitedDaemons.set(this.#cwd, this.#daemonId);
     // After close() the client port's own close settles what is pending, after the replies sent before it.
     if (!this.#closing) this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
-    this.emit('exit', { code, expected: this.#closing !== undefined });
-    if (this.#closing || this.#stopped) return;
+    try {
+      this.emit('exit', { code, expected: this.#closing !== undefined });
+    } catch (error) {
+      // A listener that throws must not stop the restart below.
+      this.#report(error);
+    }
+    if (this.#state === 'starting') this.#state = 'stopped';
+    if (this.#state !== 'running' && this.#state !== 'restarting') return;
     const { maxRestarts = 5, windowMs = 60_000 } = this.#options.restart ?? {};
     const now = Date.now();
     this.#restarts = this.#restarts.filter((t) => now - t < windowMs);
     if (this.#restarts.length >= maxRestarts) {
-      this.#stopped = true;
+      this.#state = 'stopped';
       this.#report(new StoreError('DAEMON_UNAVAILABLE', `The store daemon crashed ${maxRestarts + 1} times within ${windowMs} ms; not restarting it again. Check the log for the cause.`));
       this.#mainConnection?.fail('DAEMON_UNAVAILABLE', 'The store daemon keeps crashing and was not restarted.');
       return;
     }
     this.#restarts.push(now);
+    this.#state = 'restarting';
     const previous = this.#daemonId;
     const delay = Math.min(2000, 50 * 2 ** (this.#restarts.length - 1));
     const timer = setTimeout(() => {
-      if (this.#closing || this.#stopped) return;
+      if (this.#state !== 'restarting') return;
       this.#starting = this.start(previous).then(() => {
         this.#reconnectAll();
         this.emit('restart', { attempt: this.#restarts.length });
@@ -195,7 +178,7 @@ export class StoreDaemon extends EventEmitter {
 
   #connect(remote: unknown, policy: ClientPolicy | undefined, trusted: boolean): void {
     // A port posted to a dead daemon would never answer: fail now rather than let the client time out.
-    if (!this.#proc || !this.#running) {
+    if (!this.#proc || this.#state !== 'running') {
       throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running (it crashed and is restarting, or gave up); retry after its \'restart\' event.');
     }
     checkPolicyShape(policy);
@@ -237,7 +220,7 @@ export class StoreDaemon extends EventEmitter {
   attachClient(client: Reattachable): void {
     if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
     this.#reattach.add(client);
-    if (!this.#running) return;
+    if (this.#state !== 'running') return;
     const { local, remote } = this.#launcher.channel();
     this.#connect(remote, client.policy, client.trusted);
     if (!client.deliver(local)) this.#reattach.delete(client);
@@ -263,7 +246,12 @@ export class StoreDaemon extends EventEmitter {
 
   /** True while a daemon process is up and serving (false between a crash and its restart, and after close). */
   get running(): boolean {
-    return this.#running;
+    return this.#state === 'running';
+  }
+
+  /** Where the supervisor is: starting, running, restarting after a crash, closing, or stopped (closed or given up). */
+  get state(): SupervisorState {
+    return this.#state;
   }
 
   /** The launcher's kind. */
@@ -286,9 +274,11 @@ export class StoreDaemon extends EventEmitter {
   /** Stops accepting writes, drains, checkpoints, releases locks and ends the daemon (bounded by closeTimeoutMs). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#state = 'closing';
       const proc = this.#proc;
-      if (!proc || !this.#alive) {
+      if (!proc) {
         // Already gone (crashed and not restarted yet, or given up): nothing to flush.
+        this.#state = 'stopped';
         this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
         return;
       }
@@ -310,6 +300,7 @@ export class StoreDaemon extends EventEmitter {
         // daemon's own channel): refuse new requests, let those arrive; the port's close settles the rest.
         this.#mainConnection?.refuseNew('CLOSED', 'The store daemon was closed.');
       }
+      this.#state = 'stopped';
     })();
     return this.#closing;
   }
@@ -328,17 +319,4 @@ export class StoreDaemon extends EventEmitter {
   override off<E extends keyof StoreDaemonEvents>(event: E, listener: (...args: StoreDaemonEvents[E]) => void): this {
     return super.off(event, listener as (...args: unknown[]) => void);
   }
-}
-
-/** Definitions as plain data for the daemon: functions cannot cross a port, so migrations need the module path. */
-function plainStores(stores: StoreDefinition[] | string): StoreDefinition[] | string {
-  if (typeof stores === 'string') return stores;
-  if (!Array.isArray(stores)) throw new StoreError('STORE_NOT_FOUND', 'stores must be an array of defineStore() results or the absolute path of a module exporting them.');
-  return stores.map((def) => {
-    if (def && def.migrations && Object.keys(def.migrations).length > 0) {
-      throw new StoreError('MIGRATION_FAILED', `Store "${def.name}" has migrations, which are functions and cannot be sent to the daemon; pass stores as the path of the module that defines them (require.resolve('./stores')).`, { store: def.name });
-    }
-    const { migrations: _m, ...rest } = def;
-    return rest;
-  });
 }

@@ -23,7 +23,8 @@ export const workerLauncher: DaemonLauncher = {
     const worker = entry.endsWith('.ts')
       ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false })
       : new Worker(entry, { stdout: false, stderr: false });
-    // The daemon must not keep a CLI alive by itself; open client ports and pending work do that.
+    // The worker keeps the process alive until daemon.close() (it holds the store locks and may still have a
+    // checkpoint to write): a CLI ends by closing the daemon, not by dropping it.
     let exited = false;
     const exitListeners: Array<(code: number | null) => void> = [];
     const fire = (code: number | null) => {

@@ -7,8 +7,6 @@ import { ClientConnection } from '../client/connection.ts';
 import { DAEMON_GONE, PORT_MESSAGE, PORT_REQUEST } from '../protocol/port-handoff.ts';
 
 export { StoreError } from '../protocol/errors.ts';
-export { CachedStore } from '../client/cached-store.ts';
-export { ClientConnection } from '../client/connection.ts';
 export type * from '../protocol/types.ts';
 
 export { PORT_MESSAGE } from '../protocol/port-handoff.ts';

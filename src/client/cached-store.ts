@@ -222,8 +222,8 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
    * The cache's own value at `key`, not a copy: stable identity until that value changes (path copying), which is
    * what `useSyncExternalStore` needs. Do not mutate it.
    */
-  peek(key: string): unknown {
-    return getAt(this.#doc, segmentsOf(key, this.name));
+  peek(key: string): never {
+    return getAt(this.#doc, segmentsOf(key, this.name)) as never;
   }
 
   has(key: string): boolean {

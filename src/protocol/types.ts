@@ -152,6 +152,11 @@ export interface StoreClient<T extends object = Record<string, unknown>> {
   readonly store: T;
   get<P extends KeyPath<T>>(key: P): KeyValue<T, P> | undefined;
   get<P extends KeyPath<T>>(key: P, defaultValue: NonNullable<KeyValue<T, P>>): NonNullable<KeyValue<T, P>>;
+  /**
+   * The cache's own value at `key`, not a copy: its identity changes exactly when the value does (what React's
+   * useSyncExternalStore needs). Never mutate it; use `get` for a copy.
+   */
+  peek<P extends KeyPath<T>>(key: P): Readonly<KeyValue<T, P>> | undefined;
   has(key: KeyPath<T>): boolean;
   set<P extends KeyPath<T>>(key: P, value: KeyValue<T, P>, options?: WriteOptions): Promise<{ rev: number }>;
   set(values: KeyValues<T>, options?: WriteOptions): Promise<{ rev: number }>;
