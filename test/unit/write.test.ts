@@ -264,6 +264,9 @@ test('setMany: an own "__proto__" key is INVALID_KEY naming it', () => {
   const values = JSON.parse('{"theme":"dark","__proto__":{"polluted":true}}') as Record<string, unknown>;
   assert.ok(Object.hasOwn(values, '__proto__'));
   throwsCode(() => parse({ kind: 'setMany', values }), 'INVALID_KEY', '__proto__');
+  // Refused by parseWrite itself, not only by the default key parser.
+  const e = throwsCode(() => parseWrite({ kind: 'setMany', values }, 'settings', (key) => [String(key)]), 'INVALID_KEY', '__proto__');
+  assert.match(e.message, /own "__proto__" key/);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
