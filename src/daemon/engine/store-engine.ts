@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import type { Operation } from 'rfc6902';
 import { StoreError, toStoreError } from '../../protocol/errors.ts';
 import type { HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
 import { parseWrite, type ParsedWrite, type WriteContext, type WriteTarget } from '../../protocol/write.ts';
@@ -7,47 +6,14 @@ import type { FieldCipher } from '../features/encryption.ts';
 import { validationError, type DocumentValidator } from '../features/validator.ts';
 import type { CheckpointFile } from '../storage/checkpoint.ts';
 import type { Journal } from '../storage/journal.ts';
-import { CheckpointSchedule, type CheckpointTuning } from './checkpoint-schedule.ts';
+import { CheckpointSchedule } from './checkpoint-schedule.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
 import { queryHistory, undoAfter } from './history.ts';
 import { LatencyWindow } from './latency.ts';
 import type { StoreHandle, SubmitOptions } from './store-handle.ts';
-
-/** A committed write, as broadcast to subscribers. */
-export interface CommitRecord {
-  rev: number;
-  time: number;
-  source: string;
-  ops: Operation[];
-}
-
-/** What `info().recovery` reports about the last open. */
-export type RecoveryReport = StoreInfo['recovery'];
-
-/** The state a store opens with (what recovery rebuilt). */
-export interface OpeningState {
-  doc: JsonObject;
-  internal: Record<string, unknown>;
-  rev: number;
-  checkpointRev: number;
-  report: RecoveryReport;
-}
-
-/** Everything an engine is made of; the daemon's open sequence builds these (see open-store.ts). */
-export interface EngineParts {
-  def: StoreDefinition;
-  checkpoint: CheckpointFile;
-  journal: Journal;
-  /** Encryption at rest of `encryptedKeys` (identity when there are none). */
-  cipher: FieldCipher;
-  validator?: DocumentValidator;
-  defaults: JsonObject;
-  opening: OpeningState;
-  checkpointEvery?: CheckpointTuning;
-  /** The rev the journal must be kept back to for start-up recovery (the newest backup's). */
-  journalFloor?: () => number | undefined;
-}
+import type { CommitRecord, EngineParts, RecoveryReport } from './types.ts';
+export type { CommitRecord, EngineParts, OpeningState, RecoveryReport } from './types.ts';
 
 /** A write waiting in the commit queue. */
 interface Job extends SubmitOptions {
@@ -313,6 +279,11 @@ export class StoreEngine implements StoreHandle {
     return true;
   }
 
+  /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
+  history(query: { sinceRev?: unknown; key?: unknown; limit?: unknown } = {}): HistoryEntry[] {
+    return queryHistory(this.journal, this.rev, this.name, query);
+  }
+
   rewriteCheckpoint(): void {
     this.#checkpointRev = -1;
     this.checkpointNow();
@@ -324,11 +295,6 @@ export class StoreEngine implements StoreHandle {
     if (problems[problems.length - 1] === message) return;
     problems.push(message);
     if (problems.length > 100) problems.splice(0, problems.length - 100);
-  }
-
-  /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
-  history(query: { sinceRev?: unknown; key?: unknown; limit?: unknown } = {}): HistoryEntry[] {
-    return queryHistory(this.journal, this.rev, this.name, query);
   }
 
   info(): StoreInfo {

@@ -1,7 +1,7 @@
 import { applyPatch } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import type { JsonObject } from '../../protocol/types.ts';
-import type { OpeningState, RecoveryReport } from '../engine/store-engine.ts';
+import type { OpeningState, RecoveryReport } from '../engine/types.ts';
 import type { CheckedBackup } from '../storage/backup-files.ts';
 import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import type { Journal } from '../storage/journal.ts';

@@ -4,7 +4,7 @@ import Conf from 'conf';
 import type { JsonObject, Migration } from '../../protocol/types.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
-import { stamp } from './journal.ts';
+import { stamp } from './segment-files.ts';
 
 /** conf's (and electron-store's) private namespace in the file; we keep our rev beside its migration version. */
 export const INTERNAL_KEY = '__internal__';

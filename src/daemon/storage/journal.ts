@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HistoryEntry } from '../../protocol/types.ts';
+import type { JournalRecord } from './segment-files.ts';
+export type { JournalRecord } from './segment-files.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
-
-const SEGMENT_RE = /^(\d{12})\.jsonl$/;
+import { aside, endsAt, lastRevIn, parseRecord, SEGMENT_RE, type Segment } from './segment-files.ts';
 
 export interface JournalOptions {
   /** Start a new segment when the current one is larger than this (bytes). */
@@ -14,10 +15,6 @@ export interface JournalOptions {
 }
 
 /** A journal record as stored; `internal` carries conf bookkeeping a write changed (the migration version). */
-export interface JournalRecord extends HistoryEntry {
-  internal?: Record<string, unknown>;
-}
-
 export interface ReplayResult {
   /** Records with rev > afterRev, contiguous from afterRev + 1. */
   records: JournalRecord[];
@@ -27,16 +24,6 @@ export interface ReplayResult {
   keptAside: string[];
   /** The highest rev found on disk, also past a break, so a rebuilt store never reuses a rev. */
   lastRevOnDisk: number;
-}
-
-interface Segment {
-  file: string;
-  firstRev: number;
-}
-
-/** A filename-safe timestamp for evidence files. */
-export function stamp(time = Date.now()): string {
-  return new Date(time).toISOString().replace(/[-:]/g, '').replace('.', '');
 }
 
 /**
@@ -348,41 +335,4 @@ export class Journal {
       this.#segmentPath = '';
     }
   }
-}
-
-function parseRecord(bytes: Buffer): JournalRecord | undefined {
-  try {
-    const r = JSON.parse(bytes.toString('utf8')) as JournalRecord;
-    if (r === null || typeof r !== 'object' || !Number.isSafeInteger(r.rev) || r.rev < 1 || !Array.isArray(r.ops)) return undefined;
-    return r;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when the segment ends with a complete record of rev `rev` (or is empty and would start at `rev + 1`). */
-function endsAt(seg: Segment, rev: number): boolean {
-  const buf = fs.readFileSync(seg.file);
-  if (buf.length === 0) return seg.firstRev === rev + 1;
-  if (buf[buf.length - 1] !== 10) return false;
-  const prevNl = buf.lastIndexOf(10, buf.length - 2);
-  const last = parseRecord(buf.subarray(prevNl + 1, buf.length - 1));
-  return last?.rev === rev;
-}
-
-function lastRevIn(file: string): number {
-  let max = 0;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    const r = line ? parseRecord(Buffer.from(line)) : undefined;
-    if (r && r.rev > max) max = r.rev;
-  }
-  return max;
-}
-
-/** `<dir>/000000000042.jsonl` → `<dir>/000000000042.corrupt-<time>.jsonl` (no longer a segment name). */
-function aside(file: string): string {
-  const base = file.replace(/\.jsonl$/, '');
-  let to = `${base}.corrupt-${stamp()}.jsonl`;
-  for (let i = 2; fs.existsSync(to); i++) to = `${base}.corrupt-${stamp()}-${i}.jsonl`;
-  return to;
 }

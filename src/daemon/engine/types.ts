@@ -1,0 +1,42 @@
+import type { Operation } from 'rfc6902';
+import type { JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
+import type { FieldCipher } from '../features/encryption.ts';
+import type { DocumentValidator } from '../features/validator.ts';
+import type { CheckpointFile } from '../storage/checkpoint.ts';
+import type { Journal } from '../storage/journal.ts';
+import type { CheckpointTuning } from './checkpoint-schedule.ts';
+
+/** A committed write, as broadcast to subscribers. */
+export interface CommitRecord {
+  rev: number;
+  time: number;
+  source: string;
+  ops: Operation[];
+}
+
+/** What `info().recovery` reports about the last open. */
+export type RecoveryReport = StoreInfo['recovery'];
+
+/** The state a store opens with (what recovery rebuilt). */
+export interface OpeningState {
+  doc: JsonObject;
+  internal: Record<string, unknown>;
+  rev: number;
+  checkpointRev: number;
+  report: RecoveryReport;
+}
+
+/** Everything an engine is made of; the daemon's open sequence builds these (see open-store.ts). */
+export interface EngineParts {
+  def: StoreDefinition;
+  checkpoint: CheckpointFile;
+  journal: Journal;
+  /** Encryption at rest of `encryptedKeys` (identity when there are none). */
+  cipher: FieldCipher;
+  validator?: DocumentValidator;
+  defaults: JsonObject;
+  opening: OpeningState;
+  checkpointEvery?: CheckpointTuning;
+  /** The rev the journal must be kept back to for start-up recovery (the newest backup's). */
+  journalFloor?: () => number | undefined;
+}
