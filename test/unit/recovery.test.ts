@@ -394,7 +394,7 @@ test('a journal record that does not apply stops replay there: what it applied i
   assert.deepEqual(onDisk(dir), { doc: { theme: 'auto', fontSize: 14, n: 2 }, rev: 4 });
 });
 
-test('a failing op in the middle of a record: ops after it in the same record are not left applied either', { todo: 'recovery undoes only the ops before the failing one, but rfc6902 applyPatch applies every op of the record' }, async () => {
+test('a failing op in the middle of a record: ops after it in the same record are not left applied either', async () => {
   const dir = tmpDir('esd-recovery-');
   writeCheckpoint(dir, { theme: 'auto', fontSize: 14, n: 1 }, 1);
   await journalRevs(dir, 2, 2, (r) => ({
@@ -454,4 +454,15 @@ test('a rebuilt state that cannot be written is IO_FAILED, and the evidence stay
   const result = recover(dir);
   assert.equal(result.report.source, 'journal');
   assert.equal(result.rev, 2);
+});
+
+test('a record with a malformed op stops replay like one that does not apply (recovery never throws for bad data)', async () => {
+  const dir = tmpDir('esd-recovery-');
+  writeCheckpoint(dir, { theme: 'auto', fontSize: 14 }, 1);
+  await journalRevs(dir, 2, 2, (r) => ({ ...r, ops: [{ op: 'replace', path: '/theme', value: 'dark' }, null, { op: 'add', path: 'n', value: 1 }] as unknown as Operation[], inverse: [{ op: 'replace', path: '/theme', value: 'auto' }] as Operation[] }));
+  const result = recover(dir);
+  assert.equal(result.report.replayed, 0);
+  assert.equal(result.rev, 2, 'the rev is kept (never reused)');
+  assert.deepEqual(result.doc, { theme: 'auto', fontSize: 14 }, 'the first op of the broken record was undone');
+  mentions(result.report.problems, /journal record 2 does not apply/);
 });

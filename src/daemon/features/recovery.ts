@@ -1,4 +1,4 @@
-import { applyPatch } from 'rfc6902';
+import { applyPatch, type Operation } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import type { JsonObject } from '../../protocol/types.ts';
 import type { OpeningState, RecoveryReport } from '../engine/types.ts';
@@ -130,13 +130,10 @@ export function recoverStore(input: RecoveryInput): OpeningState {
   for (const record of replay.records) {
     // Fast path: the records are add/remove/replace ops that applied when they were written, and their values come
     // fresh from JSON.parse — no checks, clones or inverses to build (about half of replay's time, PROFILE.md §8).
-    const results = applyPatch(doc, record.ops);
-    const failed = results.findIndex((r) => r !== null);
-    if (failed !== -1) {
-      // Put back what this record did apply (each op's inverse sits at the same index) before stopping.
-      for (let i = failed - 1; i >= 0; i--) applyPatch(doc, [record.inverse[i]]);
-      const error = results[failed] as Error;
-      problems.push(`journal record ${record.rev} does not apply to the document (${error.message}); replay stopped at rev ${rev}, later records were kept aside`);
+    // One op at a time: rfc6902 applies every op of a list even after one fails, and a record is all or nothing.
+    const failure = applyRecord(doc, record.ops, record.inverse);
+    if (failure !== undefined) {
+      problems.push(`journal record ${record.rev} does not apply to the document (${failure}); replay stopped at rev ${rev}, later records were kept aside`);
       keptAside.push(...journal.cutAfter(rev));
       break;
     }
@@ -202,3 +199,22 @@ function metaRev(raw: Record<string, unknown>): number | undefined {
   return typeof rev === 'number' && Number.isSafeInteger(rev) && rev >= 0 ? rev : undefined;
 }
 
+/**
+ * Applies a record's ops in order; on the first that fails (or is malformed), undoes the ones before it with their
+ * inverses and returns why. The document is then exactly as before the record.
+ */
+function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readonly Operation[]): string | undefined {
+  for (let i = 0; i < ops.length; i++) {
+    let error: Error | null;
+    try {
+      [error] = applyPatch(doc, [ops[i]]);
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    }
+    if (error) {
+      for (let j = i - 1; j >= 0; j--) applyPatch(doc, [inverse[j]]);
+      return error.message;
+    }
+  }
+  return undefined;
+}
