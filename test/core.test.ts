@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { applyPatch } from 'rfc6902';
 import { connectStore } from '../src/client-renderer/index.ts';
-import type { ChangeInfo, HistoryEntry } from '../src/protocol/types.ts';
+import type { ChangeInfo, HistoryEntry, StoreClient } from '../src/protocol/types.ts';
 import { type Settings, startDaemon, tmpDir, untilRev, waitFor } from './helpers.ts';
 
 test('main + two clients: a write reaches the other caches and listeners in rev order', async () => {
@@ -54,7 +54,7 @@ test('the writer resolves only after its journal record is on disk', async () =>
 test('1,000 concurrent writes from 4 clients: every client ends equal to the journal applied in rev order', async () => {
   const cwd = tmpDir();
   const daemon = await startDaemon(cwd, { tuning: { checkpointRecords: 1e9, checkpointIdleMs: 1e9 } });
-  const clients = [await daemon.store<Settings>('settings')];
+  const clients: StoreClient<Settings>[] = [await daemon.store<Settings>('settings')];
   for (let i = 0; i < 3; i++) clients.push(await connectStore<Settings>('settings', { port: daemon.createPort() }));
   const writes: Array<Promise<{ rev: number }>> = [];
   for (let i = 0; i < 1000; i++) {

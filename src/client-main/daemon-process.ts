@@ -17,4 +17,8 @@ export interface DaemonLauncher {
   channel(): { local: unknown; remote: unknown };
   /** The default daemon entry file for this launcher. */
   defaultEntry(): string;
+  /** The app's version (Electron), the default data version of stores for migrations. */
+  appVersion?(): string;
+  /** Opens a file with the OS's default app (Electron's shell.openPath); resolves to an error text or ''. */
+  openPath?(file: string): Promise<string>;
 }

@@ -5,7 +5,7 @@ import { checkDaemonOptions, type DaemonOptions } from './options.ts';
 import { StoreDaemon } from './store-daemon.ts';
 import { workerLauncher } from './worker-launcher.ts';
 
-export { StoreDaemon, type StoreDaemonEvents, type SupervisorState, type WebContentsLike } from './store-daemon.ts';
+export { StoreDaemon, type MainStoreClient, type StoreDaemonEvents, type SupervisorState, type WebContentsLike } from './store-daemon.ts';
 export type { DaemonOptions } from './options.ts';
 export type { DaemonPort } from '../protocol/endpoint.ts';
 export { StoreError } from '../protocol/errors.ts';

@@ -20,6 +20,12 @@ const exitedDaemons = new Map<string, string>();
 
 export type { DaemonPort } from '../protocol/endpoint.ts';
 
+/** Main's client of a store: a window's API plus what only main can do. */
+export interface MainStoreClient<T extends object = Record<string, unknown>> extends StoreClient<T> {
+  /** Opens the store file in the system's default app for JSON (Electron's shell.openPath), as electron-store does. */
+  openInEditor(): Promise<void>;
+}
+
 /** Where a StoreDaemon's supervisor is. */
 export type SupervisorState = 'starting' | 'running' | 'restarting' | 'closing' | 'stopped';
 
@@ -109,6 +115,7 @@ export class StoreDaemon extends EventEmitter {
       t: 'init', protocol: PROTOCOL_VERSION, daemonId, cwd: this.#cwd, stores: plainStores(this.#options.stores),
       ...(previousDaemonId && { previousDaemonId }),
       ...(this.#options.encryptionKey && { encryptionKey: this.#options.encryptionKey }),
+      ...(this.#launcher.appVersion && { appVersion: this.#launcher.appVersion() }),
       ...(this.#options.tuning && { tuning: this.#options.tuning }),
     };
     proc.post(init);
@@ -192,14 +199,23 @@ export class StoreDaemon extends EventEmitter {
   }
 
   /** Opens a store on main's own connection (trusted: admin, sees encrypted keys). */
-  async store<T extends object = Record<string, unknown>>(name: string): Promise<StoreClient<T>> {
+  async store<T extends object = Record<string, unknown>>(name: string): Promise<MainStoreClient<T>> {
     if (this.#closing) throw new StoreError('CLOSED', 'The store daemon is closed.');
     if (!this.#mainConnection) {
       const { local, remote } = this.#launcher.channel();
       this.#connect(remote, undefined, true);
       this.#mainConnection = new ClientConnection(local);
     }
-    return CachedStore.open<T>(this.#mainConnection, name);
+    const client = await CachedStore.open<T>(this.#mainConnection, name);
+    return Object.assign(client, { openInEditor: () => this.#openInEditor(client.path) });
+  }
+
+  async #openInEditor(file: string): Promise<void> {
+    if (!this.#launcher.openPath) {
+      throw new StoreError('IO_FAILED', `openInEditor() opens the file with the system's default app through Electron's shell; outside Electron open ${file} yourself.`);
+    }
+    const error = await this.#launcher.openPath(file);
+    if (error) throw new StoreError('IO_FAILED', `Could not open ${file}: ${error}.`);
   }
 
   /**

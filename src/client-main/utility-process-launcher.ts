@@ -1,6 +1,6 @@
 // Electron-only: loaded with a dynamic import, never in plain Node (importing `electron` outside Electron throws).
 import fs from 'node:fs';
-import { app, MessageChannelMain, utilityProcess, type MessagePortMain } from 'electron';
+import { app, MessageChannelMain, shell, utilityProcess, type MessagePortMain } from 'electron';
 import { StoreError } from '../protocol/errors.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 import type { DaemonOptions } from './options.ts';
@@ -44,6 +44,8 @@ export function utilityProcessLauncher(options: Pick<DaemonOptions, 'log'> = {})
   return {
     kind: 'utility-process',
     defaultEntry: packagedEntry,
+    openPath: (file) => shell.openPath(file),
+    appVersion: () => app.getVersion(),
     channel() {
       const { port1, port2 } = new MessageChannelMain();
       return { local: port1, remote: port2 };

@@ -44,6 +44,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   #offFailure: () => void;
   #closed = false;
   #resyncing = false;
+  #path = '';
 
   private constructor(name: string, conn: ClientConnection) {
     this.name = name;
@@ -84,6 +85,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     const hadDoc = this.#rev >= 0;
     this.#doc = JSON.parse(snapshot.json) as JsonObject;
     this.#rev = snapshot.rev;
+    this.#path = snapshot.path;
     const buffered = this.#buffer ?? [];
     this.#buffer = undefined;
     if (hadDoc && oldDoc !== this.#doc) this.#notify(oldDoc, { rev: this.#rev, ops: [], source: 'resync' });
@@ -237,6 +239,22 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
       return Promise.reject(new StoreError('INVALID_KEY', 'set() takes a key and a value, or an object of keys and values.', { store: this.name }));
     }
     return this.#write({ kind: 'setMany', values: keyOrValues as Record<string, unknown>, ...revOf(valueOrOptions as WriteOptions) });
+  }
+
+  appendToArray(key: string, value: unknown, options?: WriteOptions): Promise<{ rev: number }> {
+    return this.#write({ kind: 'append', key, value, ...revOf(options) });
+  }
+
+  get size(): number {
+    return Object.keys(this.#doc).length;
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, unknown]> {
+    for (const key of Object.keys(this.#doc)) yield [key, copyJson(this.#doc[key])];
   }
 
   delete(key: string, options?: WriteOptions): Promise<{ rev: number }> {

@@ -89,7 +89,7 @@ export class Connection {
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
           // be changing the live document.
-          return { rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)) };
+          return { rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)), path: engine.checkpoint.path };
         });
       }),
       unsubscribe: (name) => run(() => {
@@ -101,7 +101,7 @@ export class Connection {
       }),
       snapshot: (name) => run(() => {
         const { store: { engine }, client } = this.#open(name);
-        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(client.access.filterDoc(engine.doc)) }));
+        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(client.access.filterDoc(engine.doc)), path: engine.checkpoint.path }));
       }),
       write: (name, request) => run(() => {
         const { store, client } = this.#open(name);

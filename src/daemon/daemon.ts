@@ -73,7 +73,9 @@ export class Daemon implements ConnectionHost {
     this.#daemonId = msg.daemonId;
     const pause = msg.tuning?.crashPauseMs;
     if (typeof pause === 'number' && pause > 0) this.#fsSeam.onCrashPoint = announceAndPause(pause, msg.tuning?.crashPoints);
-    const defs = await loadDefinitions(msg.stores);
+    // In Electron a store without `version` migrates to the app's version, as electron-store's projectVersion does.
+    const appVersion = typeof msg.appVersion === 'string' && msg.appVersion !== '' ? msg.appVersion : undefined;
+    const defs = (await loadDefinitions(msg.stores)).map((def) => (def.version === undefined && appVersion ? { ...def, version: appVersion } : def));
     const StoreClass = await loadStoreClass(this.host.kind);
     const ctx: StoreContext = {
       cwd: msg.cwd, StoreClass, fsSeam: this.#fsSeam,

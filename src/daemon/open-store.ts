@@ -44,9 +44,9 @@ const BACKUP_BEFORE: Partial<Record<ParsedWrite['kind'], string>> = { clear: 'be
 function storeParts(def: StoreDefinition, ctx: StoreContext) {
   const name = checkStoreName(def.name);
   const fsSeam = ctx.fsSeam ?? new FsSeam();
-  const defaults = structuredClone((def.defaults ?? {}) as JsonObject);
-  const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
   const validator = compileSchema(def);
+  const defaults = defaultsOf(def, validator);
+  const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
   const checkpoint = new CheckpointFile({ cwd: ctx.cwd, name, StoreClass: ctx.StoreClass, fsSeam, defaults, cipher });
   const journal = new Journal(path.join(ctx.cwd, 'storeHistory', name), fsSeam, { segmentBytes: ctx.journalSegmentBytes, cipher });
   const backupFiles = new BackupFiles({
@@ -66,6 +66,34 @@ function compileSchema(def: StoreDefinition): DocumentValidator | undefined {
   } catch (error) {
     throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its schema does not compile (${(error as Error).message}); fix the schema in defineStore().`, { store: def.name });
   }
+}
+
+/**
+ * The store's defaults as conf computes them: the `default` of each top-level property of the schema, then `defaults`
+ * over them (conf's #captureSchemaDefaults + #applyDefaultValues). Like conf, nested `default`s are not collected (and
+ * unlike conf's ajv `useDefaults`, they are not filled in by validation either: a write never changes what it did not
+ * name). Defaults that break the schema refuse to open the store, as conf throws at construction; `required` at the root
+ * is left to the document (an existing file may hold the required keys).
+ */
+function defaultsOf(def: StoreDefinition, validator: DocumentValidator | undefined): JsonObject {
+  const fromSchema: JsonObject = {};
+  const properties = (def.schema as { properties?: unknown } | undefined)?.properties;
+  if (properties && typeof properties === 'object') {
+    for (const [key, sub] of Object.entries(properties)) {
+      if (sub && typeof sub === 'object' && Object.hasOwn(sub, 'default') && (sub as { default?: unknown }).default !== undefined) {
+        fromSchema[key] = (sub as { default: JsonObject[string] }).default;
+      }
+    }
+  }
+  const defaults = structuredClone({ ...fromSchema, ...(def.defaults ?? {}) } as JsonObject);
+  const issues = validator?.validateChanged(defaults, Object.keys(defaults).map((k) => [k]))
+    .filter((i) => !(i.instancePath === '' && i.keyword === 'required')) ?? [];
+  if (issues.length > 0) {
+    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its defaults do not match its schema (${issues.map((i) => `${i.instancePath || '(root)'} ${i.message}`).join('; ')}); fix defaults (or the schema's defaults) in defineStore().`, {
+      store: def.name, details: issues,
+    });
+  }
+  return defaults;
 }
 
 /** Recovery, then the engine on what it recovered (the journal is kept back to the newest backup, which recovery would rebuild from). */

@@ -13,6 +13,8 @@ export type ControlToDaemon =
     /** Plain definitions, or the path of a module whose defineStore exports are the stores (migrations are functions). */
     stores: StoreDefinition[] | string;
     encryptionKey?: Uint8Array;
+    /** The app's version (Electron's app.getVersion()): the data version of stores that set none, as electron-store's projectVersion. */
+    appVersion?: string;
     /** Engine tuning for tests and benchmarks. */
     tuning?: {
       checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number;

@@ -14,7 +14,9 @@ export type WriteRequest =
   | { kind: 'delete'; key: string; ifRev?: number }
   | { kind: 'reset'; keys: string[]; ifRev?: number }
   | { kind: 'clear'; ifRev?: number }
-  | { kind: 'patch'; ops: Operation[]; ifRev?: number };
+  | { kind: 'patch'; ops: Operation[]; ifRev?: number }
+  /** electron-store's appendToArray: one atomic append (an `add …/-`), creating the array when the key is missing. */
+  | { kind: 'append'; key: string; value: unknown; ifRev?: number };
 
 /**
  * A store's document at a rev, filtered for the client, as JSON text: serialized at the commit point (the live document
@@ -23,6 +25,8 @@ export type WriteRequest =
 export interface Snapshot {
   rev: number;
   json: string;
+  /** The store file's path (electron-store's `store.path`). */
+  path: string;
 }
 
 export interface HistoryQuery {

@@ -30,6 +30,9 @@ export type KeyValue<T, P extends string> = P extends `${infer H}.${infer R}`
     ? E
     : P extends keyof T ? T[P] : unknown;
 
+/** The element type of an array type (what `appendToArray` takes). */
+export type ArrayItem<A> = NonNullable<A> extends readonly (infer E)[] ? E : never;
+
 /** An object of dot paths and their values, for `set(object)` (electron-store accepts dot paths as keys). */
 export type KeyValues<T> = { [P in KeyPath<T>]?: KeyValue<T, P> };
 
@@ -150,6 +153,12 @@ export interface StoreClient<T extends object = Record<string, unknown>> {
   readonly rev: number;
   /** A copy of the whole document, from the local cache. */
   readonly store: T;
+  /** Number of top-level keys (electron-store's `size`). */
+  readonly size: number;
+  /** The store file's path (electron-store's `path`). */
+  readonly path: string;
+  /** `for (const [key, value] of store)`: the top-level entries, as copies (electron-store's iterator). */
+  [Symbol.iterator](): IterableIterator<[string, unknown]>;
   get<P extends KeyPath<T>>(key: P): KeyValue<T, P> | undefined;
   get<P extends KeyPath<T>>(key: P, defaultValue: NonNullable<KeyValue<T, P>>): NonNullable<KeyValue<T, P>>;
   /**
@@ -161,6 +170,8 @@ export interface StoreClient<T extends object = Record<string, unknown>> {
   set<P extends KeyPath<T>>(key: P, value: KeyValue<T, P>, options?: WriteOptions): Promise<{ rev: number }>;
   set(values: KeyValues<T>, options?: WriteOptions): Promise<{ rev: number }>;
   delete(key: KeyPath<T>, options?: WriteOptions): Promise<{ rev: number }>;
+  /** Appends to the array at `key` in one atomic write, creating it when missing (electron-store's appendToArray). */
+  appendToArray<P extends KeyPath<T>>(key: P, value: ArrayItem<KeyValue<T, P>>, options?: WriteOptions): Promise<{ rev: number }>;
   reset(...keys: KeyPath<T>[]): Promise<{ rev: number }>;
   clear(options?: WriteOptions): Promise<{ rev: number }>;
   patch(ops: Operation[], options?: WriteOptions): Promise<{ rev: number }>;

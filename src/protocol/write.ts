@@ -1,6 +1,6 @@
 import type { Operation } from 'rfc6902';
 import { StoreError } from './errors.ts';
-import { fromPointer, getAt, joinKey, parseKey } from './keys.ts';
+import { fromPointer, getAt, joinKey, parseKey, toPointer } from './keys.ts';
 import type { WriteRequest } from './messages.ts';
 import type { JsonObject } from './types.ts';
 import { checkJsonValue } from './values.ts';
@@ -87,6 +87,22 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
         return [segments, values[k]] as const;
       });
       return { ...base, kind: 'setMany', writes: entries.map(([s]) => s), apply: (t) => entries.forEach(([s, v]) => t.set(s, v)) };
+    }
+    case 'append': {
+      const segments = parse(r.key, store);
+      checkJsonValue(r.value, `${r.key}.-`, store);
+      const value = r.value;
+      return {
+        ...base, kind: 'append', writes: [segments],
+        apply: (t) => {
+          const current = getAt(t.doc, segments);
+          if (current === undefined) return t.set(segments, [value]);
+          if (!Array.isArray(current)) {
+            throw new StoreError('INVALID_KEY', `appendToArray: "${r.key}" is already set to a non-array value; delete it or set an array first.`, { store, key: r.key });
+          }
+          t.patchOp({ op: 'add', path: toPointer([...segments, '-']), value }, 0);
+        },
+      };
     }
     case 'delete': {
       const segments = parse(r.key, store);

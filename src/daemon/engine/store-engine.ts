@@ -84,7 +84,15 @@ export class StoreEngine implements StoreHandle {
     this.#approxBytes = size(this.doc);
     this.#queue = new CommitQueue((jobs) => this.#commitGroup(jobs));
     this.#schedule = new CheckpointSchedule(parts.checkpointEvery ?? {}, () => this.#queue.whenIdle(() => this.checkpointNow()));
-    this.#schedule.recorded(opening.report.replayed, 0);
+    if (opening.checkpointRev < opening.rev) {
+      // Replayed records count toward the next checkpoint, and a long replay is retired soon after the store serves
+      // (off the path to the first read): an app killed before it ever reaches the threshold still gets its file
+      // updated, and the next start replays at most about one threshold's worth.
+      this.#schedule.recorded(opening.report.replayed, opening.replayedBytes);
+      setImmediate(() => {
+        if (!this.#closed && !this.#queue.busy) this.#schedule.afterCommit(this.#approxBytes);
+      });
+    }
     this.#context = {
       defaults: this.#defaults,
       undoAfter: (to, target) => undoAfter(this.journal, this.rev, this.name, to, target),

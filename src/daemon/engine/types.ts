@@ -23,6 +23,8 @@ export interface OpeningState {
   internal: Record<string, unknown>;
   rev: number;
   checkpointRev: number;
+  /** Journal bytes replayed on top of the checkpoint (they count toward the next checkpoint). */
+  replayedBytes: number;
   report: RecoveryReport;
 }
 

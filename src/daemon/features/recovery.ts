@@ -169,7 +169,7 @@ export function recoverStore(input: RecoveryInput): OpeningState {
   }
 
   return {
-    doc, internal, rev, checkpointRev,
+    doc, internal, rev, checkpointRev, replayedBytes: replay.bytes,
     report: {
       replayed, source: base.source, problems, keptAside, baseRev: base.rev,
       ...(base.backupId !== undefined && { backupId: base.backupId }),

@@ -24,6 +24,8 @@ export interface ReplayResult {
   keptAside: string[];
   /** The highest rev found on disk, also past a break, so a rebuilt store never reuses a rev. */
   lastRevOnDisk: number;
+  /** Bytes of the returned records on disk (what a checkpoint would retire). */
+  bytes: number;
 }
 
 /**
@@ -87,6 +89,7 @@ export class Journal {
     const problems: string[] = [];
     const keptAside: string[] = [];
     let lastRevOnDisk = 0;
+    let bytes = 0;
     let expected = afterRev + 1;
     const segs = this.segments();
     for (let s = 0; s < segs.length; s++) {
@@ -125,6 +128,7 @@ export class Journal {
               break;
             }
             records.push(this.#decode(record));
+            bytes += end + 1 - start;
             expected++;
           }
         }
@@ -144,7 +148,7 @@ export class Journal {
       }
     }
     this.fsSeam.syncDir(this.dir);
-    return { records, problems, keptAside, lastRevOnDisk };
+    return { records, problems, keptAside, lastRevOnDisk, bytes };
   }
 
   /**

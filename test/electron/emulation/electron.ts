@@ -17,9 +17,10 @@ export const BrowserWindow = isMain ? main.BrowserWindow : undefined;
 export const webContents = isMain ? main.webContents : undefined;
 export const utilityProcess = isMain ? main.utilityProcess : undefined;
 export const safeStorage = isMain ? main.getSafeStorage() : undefined;
+export const shell = isMain ? main.shell : undefined;
 const channel = isMain || isUtility ? MessageChannelMain : undefined;
 export { channel as MessageChannelMain };
 export const ipcMain = undefined;
 export const ipcRenderer = renderer?.ipcRenderer;
 
-export default { app, BrowserWindow, webContents, utilityProcess, safeStorage, MessageChannelMain: channel, ipcMain, ipcRenderer };
+export default { app, BrowserWindow, webContents, utilityProcess, safeStorage, shell, MessageChannelMain: channel, ipcMain, ipcRenderer };

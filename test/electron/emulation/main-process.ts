@@ -693,5 +693,19 @@ export function getSafeStorage(): SafeStorage {
   return (theSafeStorage ??= new SafeStorage());
 }
 
+/**
+ * Electron's `shell.openPath`: resolves to '' on success and to an error text otherwise (it never rejects). The
+ * emulation opens nothing; it records the paths (and emits 'open-path') so tests can see what the app opened.
+ */
+export const shell = {
+  openedPaths: [] as string[],
+  async openPath(file: string): Promise<string> {
+    if (!fs.existsSync(file)) return `Failed to open path: ${file}`;
+    shell.openedPaths.push(file);
+    emulation.emit('open-path', file);
+    return '';
+  },
+};
+
 /** Emulation-wide events: 'exit' (code) when the emulated main process exits (app.quit/app.exit). */
 export const emulation = new EventEmitter();
