@@ -91,6 +91,9 @@ export class StoreDaemon extends EventEmitter {
     const proc = this.#launcher.spawn(this.#entry);
     this.#proc = proc;
     this.#daemonId = daemonId;
+    // Events of the start itself (an edit made while the app was closed, rejected at open) wait until the caller of
+    // startStoreDaemon() has had its turn to add listeners.
+    let early: Array<() => void> | undefined = [];
     const ready = new Promise<void>((resolve, reject) => {
       proc.onMessage((raw) => {
         const msg = raw as ControlFromDaemon;
@@ -101,7 +104,9 @@ export class StoreDaemon extends EventEmitter {
         } else if (msg.t === 'init-failed') {
           reject(StoreError.fromJSON(msg.error));
         } else if (msg.t === 'external-change-rejected') {
-          this.emit('external-change-rejected', { store: msg.store, keptAs: msg.keptAs, error: StoreError.fromJSON(msg.error) });
+          const emit = () => this.emit('external-change-rejected', { store: msg.store, keptAs: msg.keptAs, error: StoreError.fromJSON(msg.error) });
+          if (early) early.push(emit);
+          else emit();
         } else if (msg.t === 'log') {
           if (msg.level === 'error') this.#report(new StoreError('IO_FAILED', msg.message));
         }
@@ -129,6 +134,9 @@ export class StoreDaemon extends EventEmitter {
       throw error;
     }
     if (this.#state === 'starting' || this.#state === 'restarting') this.#state = 'running';
+    const held = early;
+    early = undefined;
+    if (held.length > 0) setImmediate(() => held.forEach((emit) => emit()));
   }
 
   #onExit(proc: DaemonProcess, code: number | null): void {

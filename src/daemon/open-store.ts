@@ -5,13 +5,15 @@ import { checkStoreName } from '../protocol/store-name.ts';
 import type { BackupInfo, HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../protocol/types.ts';
 import { parseWrite, type ParsedWrite } from '../protocol/write.ts';
 import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
+import type { OpeningState } from './engine/types.ts';
 import { StoreEngine } from './engine/store-engine.ts';
 import { BackupService } from './features/backups.ts';
 import { FieldCipher } from './features/encryption.ts';
 import { migrateAtOpen, migrationPending } from './features/migrations.ts';
 import { recoverStore } from './features/recovery.ts';
 import { DocumentValidator } from './features/validator.ts';
-import { ExternalEditWatcher, type ExternalRejection } from './features/watcher.ts';
+import { ExternalEdits, type ExternalRejection } from './features/external-edits.ts';
+import { ExternalEditWatcher } from './features/watcher.ts';
 import type { Policy, StoreAccess } from './policy.ts';
 import { BackupFiles } from './storage/backup-files.ts';
 import { CheckpointFile } from './storage/checkpoint.ts';
@@ -47,8 +49,11 @@ function storeParts(def: StoreDefinition, ctx: StoreContext) {
   const validator = compileSchema(def);
   const defaults = defaultsOf(def, validator);
   const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
-  const checkpoint = new CheckpointFile({ cwd: ctx.cwd, name, StoreClass: ctx.StoreClass, fsSeam, defaults, cipher });
-  const journal = new Journal(path.join(ctx.cwd, 'storeHistory', name), fsSeam, { segmentBytes: ctx.journalSegmentBytes, cipher });
+  const historyDir = path.join(ctx.cwd, 'storeHistory', name);
+  const checkpoint = new CheckpointFile({ cwd: ctx.cwd, name, StoreClass: ctx.StoreClass, fsSeam, defaults, cipher, // Store names never start with a dot: `.marks` is nobody's history folder.
+    markFile: path.join(ctx.cwd, 'storeHistory', '.marks', `${name}.json`),
+  });
+  const journal = new Journal(historyDir, fsSeam, { segmentBytes: ctx.journalSegmentBytes, cipher });
   const backupFiles = new BackupFiles({
     dir: path.join(ctx.cwd, 'backups', name), store: name, max: def.backups?.max ?? 10, fsSeam, cipher,
     validate: validator && ((doc) => validator.validateAll(doc)),
@@ -97,21 +102,22 @@ function defaultsOf(def: StoreDefinition, validator: DocumentValidator | undefin
 }
 
 /** Recovery, then the engine on what it recovered (the journal is kept back to the newest backup, which recovery would rebuild from). */
-function startEngine(parts: ReturnType<typeof storeParts>, ctx: StoreContext): StoreEngine {
+function startEngine(parts: ReturnType<typeof storeParts>, ctx: StoreContext): { engine: StoreEngine; opening: OpeningState } {
   const { def, checkpoint, journal, validator, defaults, backupFiles } = parts;
   const opening = recoverStore({
     name: def.name, checkpoint, journal, validator, defaults, backups: backupFiles,
     migrationPending: (internal) => migrationPending(def, internal),
   });
-  return new StoreEngine({
+  const engine = new StoreEngine({
     def, checkpoint, journal, cipher: parts.cipher, validator, defaults, opening,
     checkpointEvery: ctx.checkpointEvery, journalFloor: () => backupFiles.newestRev(),
   });
+  return { engine, opening };
 }
 
 /** A recovered engine without lock, migrations, backups or watcher: what engine-level tests drive directly. */
 export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine {
-  return startEngine(storeParts(def, ctx), ctx);
+  return startEngine(storeParts(def, ctx), ctx).engine;
 }
 
 /**
@@ -130,16 +136,23 @@ export class OpenStore {
     let engine: StoreEngine | undefined;
     try {
       const parts = storeParts(def, ctx);
-      engine = startEngine(parts, ctx);
+      const started = startEngine(parts, ctx);
+      engine = started.engine;
       if (lock.tookOver) engine.reportProblem(`took over the store lock at once: ${lock.tookOver}`);
       const backups = new BackupService(parts.backupFiles, engine, def.backups);
+      const edits = new ExternalEdits({
+        store: engine, checkpoint: parts.checkpoint, cipher: parts.cipher, backups, defaults: parts.defaults,
+        validates: (internal) => !migrationPending(def, internal), onRejected: options.onRejected,
+      });
+      // What the user did to the file while the app was closed comes first: migrations then see the file's version.
+      await edits.afterOpen(started.opening.closedEdit);
       await migrateAtOpen(engine, def, parts.checkpoint, backups);
       // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
       // Serving matters more than this backup; info() says when it failed.
       const opened = engine;
       backups.startBackup((error) => opened.reportProblem(`the start-up backup failed: ${error.message}`));
       backups.schedule();
-      const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, parts.cipher, options.onRejected);
+      const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, edits);
       // Ready only once chokidar watches: an edit right after start-up is not missed.
       await watcher?.start();
       return new OpenStore(engine, backups, lock, watcher);

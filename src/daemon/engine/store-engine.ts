@@ -168,7 +168,7 @@ export class StoreEngine implements StoreHandle {
         }
         job.apply(draft);
         job.authorize?.(draft.paths);
-        if (this.validator && draft.ops.length > 0) {
+        if (this.validator && draft.ops.length > 0 && job.validate !== false) {
           const issues = job.validateAll ? this.validator.validateAll(this.doc) : this.validator.validateChanged(this.doc, draft.paths);
           if (issues.length > 0) throw validationError(this.name, issues);
         }

@@ -6,6 +6,8 @@ export interface SubmitOptions {
   ifRev?: number;
   /** Validate the whole document instead of the changed paths. */
   validateAll?: boolean;
+  /** false: do not validate (a document migrations have yet to reshape). */
+  validate?: boolean;
   /** conf bookkeeping this write changes (a migration's version): journaled with the record, applied on commit. */
   internal?: Record<string, unknown>;
 }

@@ -26,7 +26,19 @@ export interface OpeningState {
   /** Journal bytes replayed on top of the checkpoint (they count toward the next checkpoint). */
   replayedBytes: number;
   report: RecoveryReport;
+  /** What the user did to the file while the app was closed, to apply once the store is open. */
+  closedEdit?: ClosedEdit;
 }
+
+/**
+ * A change of the checkpoint the daemon did not make, found at open: an edit (the file's document and conf data, and
+ * the document the daemon last wrote there, for the three-way merge), a deletion (a reset, as in electron-store), or a
+ * file that no longer parses (kept aside; the daemon's state stands).
+ */
+export type ClosedEdit =
+  | { kind: 'edit'; doc: JsonObject; internal: Record<string, unknown>; base: JsonObject; text: string }
+  | { kind: 'deleted' }
+  | { kind: 'rejected'; keptAs: string; reason: string };
 
 /** Everything an engine is made of; the daemon's open sequence builds these (see open-store.ts). */
 export interface EngineParts {

@@ -1,7 +1,7 @@
 import { applyPatch, type Operation } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import type { JsonObject } from '../../protocol/types.ts';
-import type { OpeningState, RecoveryReport } from '../engine/types.ts';
+import type { ClosedEdit, OpeningState, RecoveryReport } from '../engine/types.ts';
 import type { CheckedBackup } from '../storage/backup-files.ts';
 import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
 import type { Journal } from '../storage/journal.ts';
@@ -57,7 +57,18 @@ export function recoverStore(input: RecoveryInput): OpeningState {
     // Only clutter: the checkpoint itself is what matters.
   }
   const inspected = checkpoint.inspect();
-  if (inspected.state === 'ok') {
+  // The daemon's mark tells its own file from the user's: an edit or a deletion made while the app was closed is
+  // applied on top of the daemon's own last state after the open (SPEC §6.8, §6.10), never replayed over.
+  let closedEdit: ClosedEdit | undefined;
+  const mark = checkpoint.mark();
+  if (inspected.state === 'ok' && checkpoint.wrote(inspected.text) === false) {
+    const { [INTERNAL_KEY]: rawInternal, ...edited } = inspected.raw;
+    const { storeDaemon: _meta, ...internal } = (rawInternal && typeof rawInternal === 'object' && !Array.isArray(rawInternal) ? rawInternal : {}) as Record<string, unknown>;
+    closedEdit = { kind: 'edit', doc: edited as JsonObject, internal, base: {}, text: inspected.text };
+    knownRev = Math.max(knownRev, mark?.rev ?? 0);
+    problems.push(`${name}.json was edited while the app was closed: the edit is applied on top of the daemon's own last state`);
+    needsBase = true;
+  } else if (inspected.state === 'ok') {
     const why = checkRaw(inspected.raw, input);
     knownRev = Math.max(knownRev, metaRev(inspected.raw) ?? 0);
     if (why === undefined) {
@@ -71,21 +82,30 @@ export function recoverStore(input: RecoveryInput): OpeningState {
       keepAside(why);
     }
   } else if (inspected.state === 'bad') {
-    keepAside(inspected.reason);
+    const keptAs = keepAside(inspected.reason);
+    // Damage and a broken hand edit look the same; either way the daemon's state stands and the text is kept.
+    if (mark) closedEdit = { kind: 'rejected', keptAs, reason: inspected.reason };
+  } else if (mark) {
+    closedEdit = { kind: 'deleted' };
+    knownRev = Math.max(knownRev, mark.rev);
+    problems.push(`${name}.json was deleted while the app was closed: the store is reset to its defaults (undoable; a backup holds the state before)`);
+    needsBase = true;
   } else if (journal.exists()) {
     problems.push(`checkpoint ${name}.json is missing although the store has a journal`);
     needsBase = true;
   }
 
-  function keepAside(reason: string): void {
+  function keepAside(reason: string): string {
+    let to: string;
     try {
-      const to = checkpoint.moveAside();
+      to = checkpoint.moveAside();
       keptAside.push(to);
       problems.push(`checkpoint ${name}.json was unusable: ${reason}; kept aside as ${to}`);
     } catch (error) {
       throw new StoreError('IO_FAILED', `Store "${name}": the checkpoint is unusable (${reason}) and could not be moved aside (${(error as Error).message}). Check the folder's permissions.`, { store: name, cause: error });
     }
     needsBase = true;
+    return to;
   }
 
   const skipped: string[] = [];
@@ -150,7 +170,11 @@ export function recoverStore(input: RecoveryInput): OpeningState {
     rev = knownRev;
   }
   let checkpointRev = base.source === 'checkpoint' || base.source === 'new' ? base.rev : 0;
-  if (rebuilt || lostRevs) {
+  if (closedEdit?.kind === 'edit') closedEdit.base = documentAt(journal, doc, rev, mark?.rev ?? rev);
+  // A pending edit or deletion keeps the user's file as it is until the edit is committed and the file rewritten:
+  // a crash before then finds the same edit at the next start.
+  const pending = closedEdit?.kind === 'edit' || closedEdit?.kind === 'deleted';
+  if ((rebuilt || lostRevs) && !pending) {
     // Persist the rebuilt state now: the next start must not depend on this rebuild again.
     try {
       checkpoint.write(doc, internal, { rev, time: Date.now() });
@@ -169,7 +193,7 @@ export function recoverStore(input: RecoveryInput): OpeningState {
   }
 
   return {
-    doc, internal, rev, checkpointRev, replayedBytes: replay.bytes,
+    doc, internal, rev, checkpointRev, replayedBytes: replay.bytes, ...(closedEdit && { closedEdit }),
     report: {
       replayed, source: base.source, problems, keptAside, baseRev: base.rev,
       ...(base.backupId !== undefined && { backupId: base.backupId }),
@@ -217,4 +241,20 @@ function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readon
     }
   }
   return undefined;
+}
+
+/**
+ * The document as the daemon last checkpointed it (rev `at`), for the three-way merge of an edit made while the app
+ * was closed: the current document with the inverses of the later records undone. Without those records (history
+ * pruned, lost revs), the current document: the edit then wins wherever it differs.
+ */
+function documentAt(journal: Journal, doc: JsonObject, rev: number, at: number): JsonObject {
+  const base = structuredClone(doc);
+  if (at >= rev) return base;
+  const records = journal.read(at + 1, rev);
+  if (records.length !== rev - at) return base;
+  for (let r = records.length - 1; r >= 0; r--) {
+    if (applyRecord(base, [...records[r].inverse].reverse(), []) !== undefined) return structuredClone(doc);
+  }
+  return base;
 }

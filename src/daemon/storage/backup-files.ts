@@ -5,6 +5,7 @@ import { StoreError } from '../../protocol/errors.ts';
 import type { BackupInfo, JsonObject } from '../../protocol/types.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import { INTERNAL_KEY } from './checkpoint.ts';
+import { writeAtomic } from './atomic-write.ts';
 import type { FsSeam } from './fs-seam.ts';
 
 const ID_RE = /^\d{8}T\d{12}Z-r\d+-[a-z0-9-]{1,60}$/;
@@ -193,17 +194,4 @@ export class BackupFiles {
 
 function sha256(data: Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
-}
-
-/** temp file → fsync → rename: a reader sees the old file or the new one, never half of it. */
-export function writeAtomic(file: string, data: Buffer): void {
-  const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }

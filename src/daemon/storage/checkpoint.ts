@@ -1,9 +1,11 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import type { JsonObject, Migration } from '../../protocol/types.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
+import { writeAtomic } from './atomic-write.ts';
 import { stamp } from './segment-files.ts';
 
 /** conf's (and electron-store's) private namespace in the file; we keep our rev beside its migration version. */
@@ -36,6 +38,17 @@ export interface CheckpointFileOptions {
   defaults?: Record<string, unknown>;
   /** Seals values at encrypted paths in the file. */
   cipher?: FieldCipher;
+  /**
+   * Where the daemon records what it wrote (`{current, previous}`: sha256 and rev of its last two checkpoint texts),
+   * so a start can tell the user's edits made while the app was closed from its own file.
+   */
+  markFile?: string;
+}
+
+/** What the daemon last wrote to the checkpoint (the file's sha256 and the rev it held). */
+export interface CheckpointMark {
+  sha256: string;
+  rev: number;
 }
 
 /**
@@ -53,19 +66,27 @@ export class CheckpointFile {
   lastText: string | undefined;
   /** Only while opening: the last text parsed and its value (see `deserialize`). */
   #parsing: { text: string; value: unknown } | undefined;
+  #mark: { current?: CheckpointMark; previous?: CheckpointMark } | undefined;
 
   constructor(opts: CheckpointFileOptions) {
     this.#opts = opts;
     this.path = path.join(opts.cwd, `${opts.name}.json`);
   }
 
-  #options(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  #options(extra: Record<string, unknown> = {}, own = true): Record<string, unknown> {
     // electron-store takes `name`, conf takes `configName`; passing both is harmless to each.
     return {
       cwd: this.#opts.cwd, name: this.#opts.name, configName: this.#opts.name, clearInvalidConfig: false,
       watch: false, accessPropertiesByDotNotation: true,
-      // conf's own format (tab-indented JSON), captured so we know what is on disk without reading it back.
-      serialize: (value: unknown) => (this.lastText = JSON.stringify(value, undefined, '\t')),
+      // conf's own format (tab-indented JSON), captured so we know what is on disk without reading it back. conf calls
+      // this right before it writes the file: the mark is recorded first, keeping the one before as `previous`, so a
+      // crash between the two leaves a file the mark still knows.
+      serialize: (value: unknown) => {
+        const text = JSON.stringify(value, undefined, '\t');
+        if (!own) return text;
+        this.#recordMark(text, value);
+        return (this.lastText = text);
+      },
       // At open, conf reads the file two or three times and we inspected it once already: parse each text once
       // (tens of ms at 10 MB). Each read gets its own copy of the top level; nothing mutates the parsed tree then.
       deserialize: (text: string) => {
@@ -106,7 +127,7 @@ export class CheckpointFile {
    * Reads the file as bytes and says whether it is usable, without conf (which throws on a bad file, or would write
    * defaults into it): missing, unreadable (empty, truncated, garbage, not an object), or parsed.
    */
-  inspect(): { state: 'missing' } | { state: 'bad'; reason: string } | { state: 'ok'; raw: Record<string, unknown> } {
+  inspect(): { state: 'missing' } | { state: 'bad'; reason: string; text?: string } | { state: 'ok'; raw: Record<string, unknown>; text: string } {
     let text: string;
     try {
       text = fs.readFileSync(this.path, 'utf8');
@@ -115,18 +136,59 @@ export class CheckpointFile {
       if (code === 'ENOENT') return { state: 'missing' };
       return { state: 'bad', reason: `it cannot be read (${code ?? (error as Error).message})` };
     }
-    if (text.trim() === '') return { state: 'bad', reason: 'it is empty' };
+    if (text.trim() === '') return { state: 'bad', reason: 'it is empty', text };
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      return { state: 'bad', reason: `it is not valid JSON (${(error as Error).message})` };
+      return { state: 'bad', reason: `it is not valid JSON (${(error as Error).message})`, text };
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { state: 'bad', reason: 'it is not a JSON object' };
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { state: 'bad', reason: 'it is not a JSON object', text };
     // load() usually follows: conf's reads of this same text reuse this parse.
     this.#parsing = { text, value: parsed };
     // Outside the try: a wrong encryption key must stop the open (IO_FAILED), never count as a corrupt file.
-    return { state: 'ok', raw: this.#unseal(parsed as Record<string, unknown>) };
+    return { state: 'ok', raw: this.#unseal(parsed as Record<string, unknown>), text };
+  }
+
+  /**
+   * What the daemon last wrote here, or undefined when it never recorded a write (a new store, or one last written
+   * by a version without marks or by electron-store itself).
+   */
+  mark(): CheckpointMark | undefined {
+    return this.#readMark().current;
+  }
+
+  /** True when `text` is one of the daemon's own last two writes (undefined: no mark to tell). */
+  wrote(text: string): boolean | undefined {
+    const mark = this.#readMark();
+    if (!mark.current) return undefined;
+    const hash = sha256(text);
+    return hash === mark.current.sha256 || hash === mark.previous?.sha256;
+  }
+
+  #readMark(): { current?: CheckpointMark; previous?: CheckpointMark } {
+    if (this.#mark) return this.#mark;
+    this.#mark = {};
+    if (!this.#opts.markFile) return this.#mark;
+    try {
+      const parsed = JSON.parse(fs.readFileSync(this.#opts.markFile, 'utf8')) as { current?: CheckpointMark; previous?: CheckpointMark };
+      const ok = (m: CheckpointMark | undefined) => m && typeof m.sha256 === 'string' && Number.isSafeInteger(m.rev) ? m : undefined;
+      this.#mark = { current: ok(parsed.current), previous: ok(parsed.previous) };
+    } catch {
+      // No mark (or a damaged one): nothing to tell the user's edits by; the file is taken as it is.
+    }
+    return this.#mark;
+  }
+
+  #recordMark(text: string, value: unknown): void {
+    const file = this.#opts.markFile;
+    if (!file) return;
+    const meta = ((value as Record<string, unknown> | null)?.[INTERNAL_KEY] as { storeDaemon?: { rev?: unknown } } | undefined)?.storeDaemon;
+    const current: CheckpointMark = { sha256: sha256(text), rev: typeof meta?.rev === 'number' ? meta.rev : 0 };
+    const previous = this.#readMark().current;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeAtomic(file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
+    this.#mark = { current, previous };
   }
 
   /** Deletes temp files of atomic writes a crash interrupted (`<name>.json.tmp-…`); call only while holding the lock. */
@@ -166,12 +228,12 @@ export class CheckpointFile {
     }
     const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, prefix));
     try {
-      const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }) as never);
+      const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }, false) as never);
       // Sealed here too: no file holds encrypted keys in clear (migrations see them as ciphertext strings).
       seed.store = { ...this.#seal(structuredClone(doc)), [INTERNAL_KEY]: structuredClone(internal) };
       const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
         cwd: scratch, projectVersion: version, migrations, defaults: this.#opts.defaults,
-      }) as never);
+      }, false) as never);
       const { [INTERNAL_KEY]: internalRaw, ...migrated } = conf.store as Record<string, unknown>;
       const nextInternal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
       return { doc: this.#unseal(JSON.parse(JSON.stringify(migrated)) as JsonObject) as JsonObject, internal: nextInternal };
@@ -202,4 +264,8 @@ export class CheckpointFile {
     this.#opts.fsSeam.syncDir(this.#opts.cwd);
     this.#opts.fsSeam.crashPoint('checkpoint.written');
   }
+}
+
+function sha256(text: string): string {
+  return crypto.createHash('sha256').update(text).digest('hex');
 }
