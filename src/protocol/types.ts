@@ -30,8 +30,8 @@ export type KeyValue<T, P extends string> = P extends `${infer H}.${infer R}`
     ? E
     : P extends keyof T ? T[P] : unknown;
 
-/** The element type of an array type (what `appendToArray` takes). */
-export type ArrayItem<A> = NonNullable<A> extends readonly (infer E)[] ? E : never;
+/** The element type of an array type (what `appendToArray` takes); `unknown` for an untyped store, as in conf. */
+export type ArrayItem<A> = unknown extends A ? unknown : NonNullable<A> extends readonly (infer E)[] ? E : never;
 
 /** An object of dot paths and their values, for `set(object)` (electron-store accepts dot paths as keys). */
 export type KeyValues<T> = { [P in KeyPath<T>]?: KeyValue<T, P> };

@@ -69,13 +69,13 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
   if (request === null || typeof request !== 'object') throw new StoreError('INVALID_KEY', 'A write request must be an object.', { store });
   const r = request as AnyWrite;
   const ifRev = checkIfRev(r.ifRev, store);
-  const base = { ifRev, reads: [] as string[][], wholeDocument: false, validateAll: false };
   switch (r.kind) {
     case 'set': {
+      // The hot path (every set() on a UI thread parses here first): one plain object, no spreads.
       const segments = parse(r.key, store);
       checkJsonValue(r.value, r.key, store);
       const value = r.value;
-      return { ...base, kind: 'set', writes: [segments], apply: (t) => t.set(segments, value) };
+      return write('set', ifRev, [segments], (t) => t.set(segments, value));
     }
     case 'setMany': {
       const values = r.values as unknown;
@@ -86,65 +86,63 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
         checkJsonValue(values[k], k, store);
         return [segments, values[k]] as const;
       });
-      return { ...base, kind: 'setMany', writes: entries.map(([s]) => s), apply: (t) => entries.forEach(([s, v]) => t.set(s, v)) };
+      return write('setMany', ifRev, entries.map(([s]) => s), (t) => entries.forEach(([s, v]) => t.set(s, v)));
     }
     case 'append': {
       const segments = parse(r.key, store);
       checkJsonValue(r.value, `${r.key}.-`, store);
       const value = r.value;
-      return {
-        ...base, kind: 'append', writes: [segments],
-        apply: (t) => {
+      return write('append', ifRev, [segments], (t) => {
           const current = getAt(t.doc, segments);
           if (current === undefined) return t.set(segments, [value]);
           if (!Array.isArray(current)) {
             throw new StoreError('INVALID_KEY', `appendToArray: "${r.key}" is already set to a non-array value; delete it or set an array first.`, { store, key: r.key });
           }
           t.patchOp({ op: 'add', path: toPointer([...segments, '-']), value }, 0);
-        },
-      };
+      });
     }
     case 'delete': {
       const segments = parse(r.key, store);
-      return { ...base, kind: 'delete', writes: [segments], apply: (t) => t.remove(segments) };
+      return write('delete', ifRev, [segments], (t) => t.remove(segments));
     }
     case 'reset': {
       if (!Array.isArray(r.keys)) throw new StoreError('INVALID_KEY', 'reset() takes key paths.', { store });
       const paths = r.keys.map((k) => parse(k, store));
-      return {
-        ...base, kind: 'reset', writes: paths,
-        // electron-store semantics: a key with a default goes back to it; a key without one is left as it is.
-        apply: (t, ctx) => paths.forEach((segments) => {
-          const def = getAt(ctx.defaults, segments);
-          if (def !== undefined) t.set(segments, structuredClone(def));
-        }),
-      };
+      // electron-store semantics: a key with a default goes back to it; a key without one is left as it is.
+      return write('reset', ifRev, paths, (t, ctx) => paths.forEach((segments) => {
+        const def = getAt(ctx.defaults, segments);
+        if (def !== undefined) t.set(segments, structuredClone(def));
+      }));
     }
     case 'clear':
-      return { ...base, kind: 'clear', writes: [], wholeDocument: true, admin: 'clear()', apply: (t, ctx) => replaceDocument(t, ctx.defaults) };
+      return { ...write('clear', ifRev, [], (t, ctx) => replaceDocument(t, ctx.defaults)), wholeDocument: true, admin: 'clear()' };
     case 'patch': {
       if (!Array.isArray(r.ops)) throw new StoreError('INVALID_KEY', 'patch() takes an array of rfc6902 operations.', { store });
       const writes: string[][] = [];
       const reads: string[][] = [];
       const ops = r.ops.map((op, i) => checkOperation(op, i, store, writes, reads));
-      return { ...base, kind: 'patch', writes, reads, apply: (t) => ops.forEach((op, i) => t.patchOp(op, i)) };
+      return { ...write('patch', ifRev, writes, (t) => ops.forEach((op, i) => t.patchOp(op, i))), reads };
     }
     case 'import':
     case 'restore': {
       const doc = documentOf(r.doc, store);
-      return {
-        ...base, kind: r.kind, writes: [], wholeDocument: true, validateAll: true,
-        admin: r.kind === 'import' ? 'import()' : 'backups.restore()',
-        apply: (t) => replaceDocument(t, doc),
-      };
+      const admin = r.kind === 'import' ? 'import()' : 'backups.restore()';
+      return { ...write(r.kind, ifRev, [], (t) => replaceDocument(t, doc)), wholeDocument: true, validateAll: true, admin };
     }
     case 'rollback': {
       const to = rollbackTarget(r.to, store);
-      return { ...base, kind: 'rollback', writes: [], wholeDocument: true, validateAll: true, admin: 'rollback()', apply: (t, ctx) => ctx.undoAfter(to, t) };
+      return { ...write('rollback', ifRev, [], (t, ctx) => ctx.undoAfter(to, t)), wholeDocument: true, validateAll: true, admin: 'rollback()' };
     }
     default:
       throw new StoreError('INVALID_KEY', `Unknown write kind "${String((r as { kind: unknown }).kind)}".`, { store });
   }
+}
+
+const NO_PATHS: readonly (readonly string[])[] = [];
+
+/** A parsed write that names its paths (the common case). */
+function write(kind: ParsedWrite['kind'], ifRev: number | undefined, writes: readonly (readonly string[])[], apply: ParsedWrite['apply']): ParsedWrite {
+  return { kind, ifRev, writes, reads: NO_PATHS, wholeDocument: false, validateAll: false, apply };
 }
 
 function checkIfRev(ifRev: unknown, store: string | undefined): number | undefined {

@@ -1,6 +1,6 @@
 import { StoreError } from '../../protocol/errors.ts';
 import { fromPointer, isPrefix, parseKey } from '../../protocol/keys.ts';
-import type { HistoryEntry } from '../../protocol/types.ts';
+import type { HistoryEntry, StoreDefinition } from '../../protocol/types.ts';
 import type { RollbackTarget, WriteTarget } from '../../protocol/write.ts';
 import type { Journal } from '../storage/journal.ts';
 
@@ -43,4 +43,10 @@ export function undoAfter(journal: Journal, rev: number, store: string, to: Roll
     const inv = records[r].inverse;
     for (let i = inv.length - 1; i >= 0; i--) target.patchOp(inv[i], i);
   }
+}
+
+/** The rev history may be pruned up to: `maxEntries` records (default 1000) and at most `maxBytes` of journal kept. */
+export function historyFloor(journal: Journal, rev: number, history: StoreDefinition['history']): number {
+  const { maxEntries = 1000, maxBytes } = history ?? {};
+  return Math.max(rev - maxEntries, maxBytes === undefined ? 0 : journal.floorForBytes(maxBytes));
 }

@@ -9,7 +9,7 @@ import type { Journal } from '../storage/journal.ts';
 import { CheckpointSchedule } from './checkpoint-schedule.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
-import { queryHistory, undoAfter } from './history.ts';
+import { historyFloor, queryHistory, undoAfter } from './history.ts';
 import { LatencyWindow } from './latency.ts';
 import type { StoreHandle, SubmitOptions } from './store-handle.ts';
 import type { CommitRecord, EngineParts, RecoveryReport } from './types.ts';
@@ -51,7 +51,6 @@ export class StoreEngine implements StoreHandle {
   #internal: Record<string, unknown>;
   #checkpointRev: number;
   #approxBytes: number;
-  readonly #defaults: JsonObject;
   readonly #queue: CommitQueue<Job>;
   readonly #schedule: CheckpointSchedule;
   readonly #journalFloor: (() => number | undefined) | undefined;
@@ -73,7 +72,6 @@ export class StoreEngine implements StoreHandle {
     this.journal = parts.journal;
     this.cipher = parts.cipher;
     this.validator = parts.validator;
-    this.#defaults = parts.defaults;
     this.#journalFloor = parts.journalFloor;
     const opening = parts.opening;
     this.doc = opening.doc;
@@ -93,10 +91,7 @@ export class StoreEngine implements StoreHandle {
         if (!this.#closed && !this.#queue.busy) this.#schedule.afterCommit(this.#approxBytes);
       });
     }
-    this.#context = {
-      defaults: this.#defaults,
-      undoAfter: (to, target) => undoAfter(this.journal, this.rev, this.name, to, target),
-    };
+    this.#context = { defaults: parts.defaults, undoAfter: (to, target) => undoAfter(this.journal, this.rev, this.name, to, target) };
     this.journal.openForAppend(this.rev + 1);
   }
 
@@ -277,10 +272,11 @@ export class StoreEngine implements StoreHandle {
     this.#schedule.succeeded();
     this.#checkpointRev = this.rev;
     this.#counters.checkpoints++;
-    const keep = this.def.history?.maxEntries ?? 1000;
-    const floor = this.#journalFloor?.();
+    // History keeps `maxEntries` records and at most `maxBytes` of journal, but never less than recovery needs: back
+    // to the checkpoint and to the newest backup (a rebuild starts from it).
+    const floor = this.#journalFloor?.() ?? Number.MAX_SAFE_INTEGER;
     try {
-      this.journal.prune(Math.min(this.#checkpointRev, this.rev - keep, floor ?? Number.MAX_SAFE_INTEGER));
+      this.journal.prune(Math.min(this.#checkpointRev, historyFloor(this.journal, this.rev, this.def.history), floor));
     } catch (error) {
       this.reportProblem(`journal prune failed: ${(error as Error).message}`);
     }

@@ -41,7 +41,6 @@ export class Journal {
   #fd: number | undefined;
   #segmentPath = '';
   #segmentSize = 0;
-  #segmentFirstRev = 0;
   readonly #segmentBytes: number;
 
   /** Seals values at encrypted paths in records on disk; identity without encrypted keys. */
@@ -209,7 +208,7 @@ export class Journal {
     const segs = this.segments();
     const last = segs[segs.length - 1];
     if (last && fs.statSync(last.file).size < this.#segmentBytes && endsAt(last, nextRev - 1)) {
-      this.#open(last.file, last.firstRev);
+      this.#open(last.file);
       return;
     }
     this.#openNew(nextRev);
@@ -219,14 +218,13 @@ export class Journal {
     const file = path.join(this.dir, `${String(firstRev).padStart(12, '0')}.jsonl`);
     // A file of that name can only hold bytes of a failed first append: keep them as evidence, start clean.
     if (fs.existsSync(file) && fs.statSync(file).size > 0) this.#moveAside(file);
-    this.#open(file, firstRev);
+    this.#open(file);
   }
 
-  #open(file: string, firstRev: number): void {
+  #open(file: string): void {
     this.closeSync();
     this.#fd = fs.openSync(file, 'a+');
     this.#segmentPath = file;
-    this.#segmentFirstRev = firstRev;
     this.#segmentSize = fs.fstatSync(this.#fd).size;
     this.fsSeam.syncDir(this.dir);
   }
@@ -273,6 +271,17 @@ export class Journal {
       }
     }
     if (removed > 0) this.fsSeam.syncDir(this.dir);
+  }
+
+  /** The rev up to which whole segments can go so the newer ones total at most `maxBytes` (0: all fit; the last stays). */
+  floorForBytes(maxBytes: number): number {
+    const segs = this.segments();
+    let total = 0;
+    for (let i = segs.length - 1; i >= 0; i--) {
+      total += fs.statSync(segs[i].file).size;
+      if (total > maxBytes && i < segs.length - 1) return segs[i + 1].firstRev - 1;
+    }
+    return 0;
   }
 
   /** One record as a journal line: values at encrypted paths sealed (ops and inverse). */
@@ -326,10 +335,6 @@ export class Journal {
       }
     }
     return { segments: segs.length, bytes };
-  }
-
-  get segmentFirstRev(): number {
-    return this.#segmentFirstRev;
   }
 
   closeSync(): void {
