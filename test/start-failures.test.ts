@@ -211,9 +211,7 @@ describe('startStoreDaemon failures leave nothing behind', { concurrency: true }
       assert.equal(fs.readFileSync(path.join(run.dir, 'a-file'), 'utf8'), 'not a folder', 'the file is untouched');
     });
 
-    test('cwd is an existing file: startStoreDaemon itself rejects (the daemon cannot serve anything there)', {
-      todo: 'startStoreDaemon resolves with failedStores { settings: IO_FAILED } ("EEXIST: file already exists, mkdir \'…/a-file\'"): a daemon serving no store at all',
-    }, async () => {
+    test('cwd is an existing file: startStoreDaemon itself rejects (the daemon cannot serve anything there)', async () => {
       const run = await runCase('cwd-is-a-file');
       assertRejected(run, { name: 'StoreError', code: 'IO_FAILED', message: /a-file/ });
       assertExitedByItself(run);

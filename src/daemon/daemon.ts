@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ControlFromDaemon, ControlToDaemon } from '../protocol/control.ts';
@@ -70,6 +71,13 @@ export class Daemon implements ConnectionHost {
       throw new StoreError('PROTOCOL_MISMATCH', `main speaks protocol ${msg.protocol}, the daemon ${PROTOCOL_VERSION}; the daemon entry file is from another version of electron-store-daemon.`);
     }
     if (typeof msg.cwd !== 'string' || !path.isAbsolute(msg.cwd)) throw new StoreError('IO_FAILED', `cwd must be an absolute folder; got ${String(msg.cwd)}.`);
+    try {
+      fs.mkdirSync(msg.cwd, { recursive: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : (error as Error).message;
+      throw new StoreError('IO_FAILED', `The store folder ${msg.cwd} cannot be used: ${why}. Pass a folder as cwd.`, { cause: error });
+    }
     this.#daemonId = msg.daemonId;
     const pause = msg.tuning?.crashPauseMs;
     if (typeof pause === 'number' && pause > 0) this.#fsSeam.onCrashPoint = announceAndPause(pause, msg.tuning?.crashPoints);
@@ -167,7 +175,12 @@ export class Daemon implements ConnectionHost {
 async function loadDefinitions(stores: StoreDefinition[] | string): Promise<StoreDefinition[]> {
   let defs: StoreDefinition[];
   if (typeof stores === 'string') {
-    const mod = (await import(pathToFileURL(stores).href)) as Record<string, unknown>;
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(pathToFileURL(stores).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw new StoreError('IO_FAILED', `Could not load the stores module ${stores} (${(error as Error).message}); pass the absolute path of the module that exports your defineStore() results, and check that it loads on its own.`, { cause: error });
+    }
     defs = Object.values(mod).filter(isStoreDefinition);
     if (defs.length === 0) throw new StoreError('STORE_NOT_FOUND', `${stores} exports no store made with defineStore().`);
   } else if (Array.isArray(stores)) {

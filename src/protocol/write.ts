@@ -108,9 +108,10 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
     case 'reset': {
       if (!Array.isArray(r.keys)) throw new StoreError('INVALID_KEY', 'reset() takes key paths.', { store });
       const paths = r.keys.map((k) => parse(k, store));
-      // electron-store semantics: a key with a default goes back to it; a key without one is left as it is.
+      // electron-store semantics: a key with a default goes back to it; a key without one is left as it is. conf
+      // looks the key up among the defaults by its top-level name, so a dot path into a default object resets nothing.
       return write('reset', ifRev, paths, (t, ctx) => paths.forEach((segments) => {
-        const def = getAt(ctx.defaults, segments);
+        const def = segments.length === 1 ? getAt(ctx.defaults, segments) : undefined;
         if (def !== undefined) t.set(segments, structuredClone(def));
       }));
     }

@@ -264,9 +264,7 @@ for (const c of rejected) {
   });
 }
 
-test('a rejected closed edit: its text, kept aside as settings.rejected-<time>.json, is listed in info().recovery.keptAside like a corrupt copy', {
-  todo: 'keptAside is [] after a schema rejection: only problems names the .rejected- file (an unparseable file, kept as .corrupt-, is listed)',
-}, async () => {
+test('a rejected closed edit: its text, kept aside as settings.rejected-<time>.json, is listed in info().recovery.keptAside like a corrupt copy', async () => {
   const cwd = tmpDir();
   await seed(cwd);
   handEdit(cwd, (raw) => { raw.fontSize = 'huge'; });

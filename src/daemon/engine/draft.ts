@@ -137,6 +137,9 @@ export class Draft {
     }
     if (Object.hasOwn(parent, last)) {
       const old = (parent as Record<string, unknown>)[last];
+      // Writing the value already there changes nothing: no op, so no rev and no change event (as electron-store,
+      // which compares old and new before it notifies).
+      if (jsonEqual(old, value)) return;
       this.#apply({ op: 'replace', path, value }, { op: 'replace', path, value: old }, segments, size(value) - size(old));
     } else {
       this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value) + last.length + 4);
@@ -184,4 +187,14 @@ function missing(where: string, store: string): StoreError {
 /** Serialized size of a value (the quota is approximate: JSON text without indentation). */
 export function size(value: unknown): number {
   return value === undefined ? 0 : JSON.stringify(value).length;
+}
+
+/** Structural equality of two JSON values (key order ignored, as in the document's meaning). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.hasOwn(b, k) || !jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
 }

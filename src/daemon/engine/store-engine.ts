@@ -294,7 +294,8 @@ export class StoreEngine implements StoreHandle {
   }
 
   /** Notes a problem for info().recovery.problems (bounded; a repeat of the last note is not stacked). */
-  reportProblem(message: string): void {
+  reportProblem(message: string, keptAside?: string): void {
+    if (keptAside !== undefined) this.#recovery.keptAside.push(keptAside);
     const problems = this.#recovery.problems;
     if (problems[problems.length - 1] === message) return;
     problems.push(message);

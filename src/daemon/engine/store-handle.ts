@@ -35,6 +35,6 @@ export interface StoreHandle {
   checkpointNow(options?: { force?: boolean }): boolean;
   /** Rewrites the checkpoint even when current (a hand edit was merged or rejected); call only when idle. */
   rewriteCheckpoint(): void;
-  /** Notes a problem for `info().recovery.problems`. */
-  reportProblem(message: string): void;
+  /** Notes a problem for `info().recovery.problems`, and the evidence file it kept aside, if any. */
+  reportProblem(message: string, keptAside?: string): void;
 }

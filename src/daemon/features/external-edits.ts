@@ -120,7 +120,7 @@ export class ExternalEdits {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const keptAs = path.join(path.dirname(checkpoint.path), `${store.name}.rejected-${stamp}.json`);
     fs.writeFileSync(keptAs, text);
-    store.reportProblem(`a hand edit of ${path.basename(checkpoint.path)} was rejected (${error.message}); its text is kept as ${keptAs}`);
+    store.reportProblem(`a hand edit of ${path.basename(checkpoint.path)} was rejected (${error.message}); its text is kept as ${keptAs}`, keptAs);
     await store.whenCommitted(() => store.rewriteCheckpoint());
     this.o.onRejected({ store: store.name, keptAs, error });
   }
