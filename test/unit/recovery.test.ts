@@ -424,12 +424,19 @@ test('a document that replay leaves outside the schema is served, and the report
 test('temp files of an interrupted checkpoint write are removed; other files are left alone', () => {
   const dir = tmpDir('esd-recovery-');
   writeCheckpoint(dir, { theme: 'dark', fontSize: 14 }, 1);
-  fs.writeFileSync(path.join(dir, `${NAME}.json.tmp-1234-abcd`), '{"half');
-  fs.writeFileSync(path.join(dir, 'other.json.tmp-1'), 'x');
+  // atomically (conf's writer) names temp files <file>.tmp-<10 digits><6 hex>.
+  const temp = `${NAME}.json.tmp-1732900000abcdef`;
+  fs.writeFileSync(path.join(dir, temp), '{"half');
+  fs.writeFileSync(path.join(dir, 'other.json.tmp-1732900000abcdef'), 'x');
+  // Store names may hold dots: the checkpoint of a store named "<NAME>.json.tmp-1" is not a temp file of this one.
+  fs.writeFileSync(path.join(dir, `${NAME}.json.tmp-1.json`), '{"theirs": true}');
+  fs.writeFileSync(path.join(dir, `${NAME}.json.tmp-1732900000abcdef.json`), '{"theirs": true}');
   const result = recover(dir);
   assert.equal(result.report.source, 'checkpoint');
-  assert.equal(fs.existsSync(path.join(dir, `${NAME}.json.tmp-1234-abcd`)), false);
-  assert.equal(fs.existsSync(path.join(dir, 'other.json.tmp-1')), true);
+  assert.equal(fs.existsSync(path.join(dir, temp)), false);
+  assert.equal(fs.existsSync(path.join(dir, 'other.json.tmp-1732900000abcdef')), true);
+  assert.equal(fs.existsSync(path.join(dir, `${NAME}.json.tmp-1.json`)), true, "another store's checkpoint is never a temp file");
+  assert.equal(fs.existsSync(path.join(dir, `${NAME}.json.tmp-1732900000abcdef.json`)), true);
 });
 
 test('a rebuilt state that cannot be written is IO_FAILED, and the evidence stays kept aside', async () => {

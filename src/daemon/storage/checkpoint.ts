@@ -191,12 +191,16 @@ export class CheckpointFile {
     this.#mark = { current, previous };
   }
 
-  /** Deletes temp files of atomic writes a crash interrupted (`<name>.json.tmp-…`); call only while holding the lock. */
+  /**
+   * Deletes temp files of atomic writes a crash interrupted; call only while holding the lock. Only conf's exact
+   * temp name (atomically's `<file>.tmp-<10 digits><6 hex>`) counts: store names may hold dots, and the checkpoint
+   * of a store named `a.json.tmp-1` (`a.json.tmp-1.json`) must never look like a temp file of store `a`.
+   */
   removeStaleTemps(): number {
-    const prefix = `${path.basename(this.path)}.tmp-`;
+    const temp = new RegExp(`^${escapeRegExp(path.basename(this.path))}\\.tmp-\\d{10}[a-f0-9]{6}$`);
     let removed = 0;
     for (const name of fs.readdirSync(this.#opts.cwd)) {
-      if (!name.startsWith(prefix)) continue;
+      if (!temp.test(name)) continue;
       fs.rmSync(path.join(this.#opts.cwd, name), { force: true });
       removed++;
     }
@@ -222,9 +226,11 @@ export class CheckpointFile {
    */
   runMigrations(doc: JsonObject, internal: Record<string, unknown>, version: string, migrations: Record<string, Migration>): { doc: JsonObject; internal: Record<string, unknown> } {
     const prefix = `.${this.#opts.name}.migrating-`;
-    // Leftovers of a migration a crash interrupted (we hold the store's lock, so none is running).
+    // Leftovers of a migration a crash interrupted (we hold the store's lock, so none is running): mkdtemp's exact
+    // name only, never the scratch folder of a store whose name extends this one's.
+    const leftover = new RegExp(`^${escapeRegExp(prefix)}[A-Za-z0-9]{6}$`);
     for (const name of fs.readdirSync(this.#opts.cwd)) {
-      if (name.startsWith(prefix)) fs.rmSync(path.join(this.#opts.cwd, name), { recursive: true, force: true });
+      if (leftover.test(name)) fs.rmSync(path.join(this.#opts.cwd, name), { recursive: true, force: true });
     }
     const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, prefix));
     try {
@@ -268,4 +274,8 @@ export class CheckpointFile {
 
 function sha256(text: string): string {
   return crypto.createHash('sha256').update(text).digest('hex');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
