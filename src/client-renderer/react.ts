@@ -1,10 +1,6 @@
-import { useCallback, useSyncExternalStore } from 'react';
-import type { KeyPath, KeyValue, StoreClient } from '../protocol/types.ts';
-
-/** The value at `key`, re-rendering when it changes (useSyncExternalStore over the client's cache). Treat it as read-only. */
-export function useStoreValue<T extends object, P extends KeyPath<T>>(client: StoreClient<T>, key: P): KeyValue<T, P> | undefined {
-  const subscribe = useCallback((notify: () => void) => client.onDidChange(key, () => notify()), [client, key]);
-  // The cache's own value: its identity changes exactly when the value does, so React can compare snapshots.
-  const getSnapshot = useCallback(() => client.peek(key) as KeyValue<T, P> | undefined, [client, key]);
-  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
-}
+// React bindings (`electron-store-daemon/react`); react is a peer dependency, left external by bundlers.
+export { useStoreDocument } from './react/document.ts';
+export { StoreProvider, useStoreClient, type StoreClientState, type StoreConnectOptions, type StoreConnector, type StoreProviderProps } from './react/provider.ts';
+export type { StoreSource } from './react/source.ts';
+export { useStore, type StoreValueUpdate, type StoreWriteState, type UseStoreResult } from './react/store.ts';
+export { useStoreValue } from './react/value.ts';
