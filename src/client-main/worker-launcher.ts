@@ -19,9 +19,10 @@ export const workerLauncher: DaemonLauncher = {
   },
   spawn(entry: string): DaemonProcess {
     // Running from source (tests, the demo): on Node 20 a worker does not get tsx's hooks from execArgv in time,
-    // so a tiny bootstrap registers them before importing the TypeScript entry.
+    // so a tiny bootstrap registers them before importing the TypeScript entry (tsx resolved here: eval'd code would
+    // resolve a bare name against the process's working directory).
     const worker = entry.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false })
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false })
       : new Worker(entry, { stdout: false, stderr: false });
     // The worker keeps the process alive until daemon.close() (it holds the store locks and may still have a
     // checkpoint to write): a CLI ends by closing the daemon, not by dropping it.

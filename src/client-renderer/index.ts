@@ -11,6 +11,16 @@ export type * from '../protocol/types.ts';
 
 export { PORT_MESSAGE } from '../protocol/port-handoff.ts';
 
+/** Options of connectStore. */
+export interface ConnectOptions {
+  /** A port from daemon.createPort() (another worker or process) instead of the one the preload forwards. */
+  port?: DaemonPort;
+  /** How long to wait for a port and the daemon's hello before TIMEOUT (default 10 s). */
+  timeoutMs?: number;
+  /** How long any request may go unanswered before it rejects with TIMEOUT (default 60 s). */
+  requestTimeoutMs?: number;
+}
+
 const byPort = new WeakMap<object, ClientConnection>();
 let pageConnection: ClientConnection | undefined;
 
@@ -24,13 +34,13 @@ interface PageWindow {
  * every port the preload forwards (first load, daemon restart). Only messages the window posted to itself count,
  * so a framed page cannot slip in a port of its own.
  */
-function pageConnectionFor(timeoutMs: number | undefined): ClientConnection {
+function pageConnectionFor(options: ConnectOptions): ClientConnection {
   if (pageConnection) return pageConnection;
   const w = (globalThis as { window?: PageWindow }).window;
   if (!w || typeof w.addEventListener !== 'function' || typeof w.postMessage !== 'function') {
     throw new StoreError('TIMEOUT', 'connectStore() without a port needs a browser window whose preload calls exposeStorePort(); elsewhere pass { port: daemon.createPort() }.');
   }
-  const conn = new ClientConnection(undefined, { timeoutMs });
+  const conn = new ClientConnection(undefined, { timeoutMs: options.timeoutMs, requestTimeoutMs: options.requestTimeoutMs });
   pageConnection = conn;
   w.addEventListener('message', (event) => {
     if (event.source !== w) return;
@@ -50,14 +60,14 @@ function pageConnectionFor(timeoutMs: number | undefined): ClientConnection {
  * Opens a store client. In a window it uses the port the preload forwarded (and the ones that replace it); pass
  * `port` (from `daemon.createPort()`) for another worker or process. Clients opened on the same port share it.
  */
-export async function connectStore<T extends object = Record<string, unknown>>(name: string, options: { port?: DaemonPort; timeoutMs?: number } = {}): Promise<StoreClient<T>> {
+export async function connectStore<T extends object = Record<string, unknown>>(name: string, options: ConnectOptions = {}): Promise<StoreClient<T>> {
   let conn: ClientConnection;
   if (options.port !== undefined) {
     if (options.port === null || typeof options.port !== 'object') throw new StoreError('DAEMON_UNAVAILABLE', 'options.port must be a MessagePort from daemon.createPort().');
-    conn = byPort.get(options.port) ?? new ClientConnection(options.port, { timeoutMs: options.timeoutMs });
+    conn = byPort.get(options.port) ?? new ClientConnection(options.port, { timeoutMs: options.timeoutMs, requestTimeoutMs: options.requestTimeoutMs });
     byPort.set(options.port, conn);
   } else {
-    conn = pageConnectionFor(options.timeoutMs);
+    conn = pageConnectionFor(options);
   }
   await conn.ready('No store port reached this page: is exposeStorePort() called in the window\'s preload (see README, Quick start in Electron), and does main run startStoreDaemon() with attachWindows on (or call daemon.attach(webContents))?', options.timeoutMs);
   return CachedStore.open<T>(conn, name);

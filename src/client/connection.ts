@@ -8,6 +8,8 @@ type Value<K extends keyof DaemonApi> = Awaited<ReturnType<DaemonApi[K]>> extend
 export interface ClientConnectionOptions {
   /** How long to wait for the daemon's hello before failing with TIMEOUT (default 10 s). */
   timeoutMs?: number;
+  /** How long any request may go unanswered before it rejects with TIMEOUT (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export class ClientConnection {
   #methods = new Map<string, unknown>();
   #port: PortLike | undefined;
   #generation = 0;
-  #pending = new Set<(error: StoreError) => void>();
+  /** Requests in flight, oldest first, with when they were sent: one sweep timer enforces the deadline. */
+  #pending = new Map<(error: StoreError) => void, number>();
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  readonly #requestTimeoutMs: number;
   #failureListeners = new Set<(error: StoreError) => void>();
   #storeClients = new Map<string, number>();
   #eventListeners = new Map<string, Set<(event: DaemonEvent) => void>>();
@@ -34,6 +39,7 @@ export class ClientConnection {
 
   constructor(port?: unknown, options: ClientConnectionOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     if (port) this.attach(port);
   }
 
@@ -101,7 +107,8 @@ export class ClientConnection {
     const remote = this.#remote!;
     return new Promise<Value<K>>((resolve, reject) => {
       const onFail = (error: StoreError) => reject(error);
-      this.#pending.add(onFail);
+      this.#pending.set(onFail, Date.now());
+      this.#sweep ??= this.#startSweep();
       // comlink makes a new Proxy (and registers it for finalization) on every property read: read each method once.
       let fn = this.#methods.get(method) as ((...a: unknown[]) => Promise<Result<Value<K>>>) | undefined;
       if (!fn) this.#methods.set(method, (fn = remote[method] as unknown as (...a: unknown[]) => Promise<Result<Value<K>>>));
@@ -118,6 +125,28 @@ export class ClientConnection {
   }
 
   /**
+   * Nothing hangs: a request the daemon never answers (a message it could not decode, a daemon stuck in a loop)
+   * rejects with TIMEOUT. One timer for all requests, running only while some are in flight: a timer per request
+   * would cost every set() on the UI thread.
+   */
+  #startSweep(): ReturnType<typeof setInterval> {
+    const timer = setInterval(() => {
+      const now = Date.now();
+      for (const [reject, sent] of this.#pending) {
+        if (now - sent < this.#requestTimeoutMs) break;
+        this.#pending.delete(reject);
+        reject(new StoreError('TIMEOUT', `The store daemon did not answer within ${this.#requestTimeoutMs} ms; the request may or may not have been applied. Check the daemon's log, then retry.`));
+      }
+      if (this.#pending.size === 0) {
+        clearInterval(timer);
+        this.#sweep = undefined;
+      }
+    }, Math.min(1000, this.#requestTimeoutMs));
+    (timer as { unref?: () => void }).unref?.();
+    return timer;
+  }
+
+  /**
    * Makes later requests fail fast with `code` while requests already sent still get their replies (or fail when
    * the port closes): for an orderly close, where the daemon drains what it has.
    */
@@ -129,7 +158,7 @@ export class ClientConnection {
   fail(code: StoreErrorCode, message: string, final = true): void {
     const error = new StoreError(code, message);
     if (final || !this.#failure) this.#failure = error;
-    const pending = [...this.#pending];
+    const pending = [...this.#pending.keys()];
     this.#pending.clear();
     for (const reject of pending) reject(error);
     for (const l of [...this.#failureListeners]) l(error);

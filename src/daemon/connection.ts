@@ -115,7 +115,10 @@ export class Connection {
         const { store, client } = this.#open(name);
         return store.rollback(to, client);
       }),
-      backupsList: (name) => run(() => this.#open(name).store.listBackups()),
+      backupsList: (name) => run(() => {
+        const { store, client } = this.#open(name);
+        return store.listBackups(client);
+      }),
       backupsCreate: (name, reason) => run(() => {
         const { store, client } = this.#open(name);
         return store.createBackup(reason, client);
@@ -124,7 +127,10 @@ export class Connection {
         const { store, client } = this.#open(name);
         return store.restore(id, client);
       }),
-      backupsVerify: (name, id) => run(() => this.#open(name).store.backups.files.verify(id)),
+      backupsVerify: (name, id) => run(() => {
+        const { store, client } = this.#open(name);
+        return store.verifyBackup(id, client);
+      }),
       exportStore: (name) => run(() => {
         const { store: { engine }, client } = this.#open(name);
         return engine.whenCommitted(() => JSON.stringify(client.access.filterDoc(engine.doc), undefined, '\t'));
@@ -133,7 +139,10 @@ export class Connection {
         const { store, client } = this.#open(name);
         return store.import(json, client);
       }),
-      info: (name) => run(() => this.#open(name).store.info()),
+      info: (name) => run(() => {
+        const { store, client } = this.#open(name);
+        return store.info(client);
+      }),
     };
   }
 

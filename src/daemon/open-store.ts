@@ -7,6 +7,7 @@ import { parseWrite, type ParsedWrite } from '../protocol/write.ts';
 import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
 import type { OpeningState } from './engine/types.ts';
 import { StoreEngine } from './engine/store-engine.ts';
+import { size } from './engine/draft.ts';
 import { BackupService } from './features/backups.ts';
 import { FieldCipher } from './features/encryption.ts';
 import { migrateAtOpen, migrationPending } from './features/migrations.ts';
@@ -37,6 +38,13 @@ export interface Requester {
   id: string;
   access: StoreAccess;
   policy: Policy;
+}
+
+/** A backup's metadata as a client sees it: no digest or size of content it may not read (an offline oracle). */
+function redactBackup(info: BackupInfo, access: StoreAccess): BackupInfo {
+  if (!access.filtersReads) return info;
+  const { sha256: _sha, bytes: _bytes, ...rest } = info;
+  return rest;
 }
 
 /** Writes that wipe or replace data take a backup first, and do not happen without it (SPEC §6.11). */
@@ -180,10 +188,25 @@ export class OpenStore {
   async write(write: ParsedWrite, client: Requester): Promise<{ rev: number }> {
     client.access.authorize(write);
     client.policy.takeWriteToken(this.name);
+    this.#refuseOversized(write);
     const before = BACKUP_BEFORE[write.kind];
     if (before) await this.backups.createSafe(before);
     const source = write.kind === 'restore' ? `restore:${client.id}` : client.id;
     return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths));
+  }
+
+  /**
+   * A value that alone is larger than the quota can never fit: refused from its size, before it is built and
+   * validated (a one-million-key object must not hold the commit queue for seconds to be refused).
+   */
+  #refuseOversized(write: ParsedWrite): void {
+    const max = this.engine.def.maxBytes;
+    if (max === undefined || write.values === undefined) return;
+    let total = 0;
+    for (const value of write.values) {
+      total += size(value);
+      if (total > max) throw new StoreError('QUOTA_EXCEEDED', `The write's values alone are over ${max} bytes, the maxBytes of store "${this.name}"; nothing was written.`, { store: this.name });
+    }
   }
 
   /** Undoes every write after the target as one new write (itself undoable). */
@@ -221,21 +244,43 @@ export class OpenStore {
       .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
   }
 
-  /** An on-demand backup (rate-limited like a write: it copies the whole document). */
-  createBackup(reason: unknown, client: Requester): Promise<BackupInfo> {
+  /**
+   * An on-demand backup, rate-limited like a write (it copies the whole document). A window's backups rotate among
+   * themselves, so they never evict the automatic ones or main's.
+   */
+  async createBackup(reason: unknown, client: Requester): Promise<BackupInfo> {
     if (reason !== undefined && typeof reason !== 'string') throw new StoreError('INVALID_KEY', 'backups.create(reason) takes a string.', { store: this.name });
     client.policy.takeWriteToken(this.name);
-    return this.backups.create(reason || 'manual');
+    const info = await this.backups.create(reason || 'manual', client.policy.trusted ? 'store' : 'client');
+    return redactBackup(info, client.access);
   }
 
-  async listBackups(): Promise<BackupInfo[]> {
+  async listBackups(client: Requester): Promise<BackupInfo[]> {
     await this.backups.settled();
-    return this.backups.files.list();
+    return this.backups.files.list().map((b) => redactBackup(b, client.access));
   }
 
-  async info(): Promise<StoreInfo> {
+  /** Verifies a backup; a client that may not read the whole store learns only whether it verifies. */
+  verifyBackup(id: unknown, client: Requester): { ok: boolean; problems: string[] } {
+    const result = this.backups.files.verify(id);
+    if (!client.access.filtersReads || result.ok) return result;
+    return { ok: false, problems: ['the backup does not verify (details are for clients that may read the whole store)'] };
+  }
+
+  /**
+   * What info() tells a client. One that may not read the whole store gets nothing derived from what it cannot see:
+   * sizes and key counts of its own view, no journal bytes, no recovery notes (they name paths and files).
+   */
+  async info(client: Requester): Promise<StoreInfo> {
     await this.backups.settled();
-    return { ...this.engine.info(), backups: this.backups.files.count() };
+    const info = { ...this.engine.info(), backups: this.backups.files.count() };
+    if (!client.access.filtersReads) return info;
+    const view = client.access.filterDoc(this.engine.doc);
+    return {
+      ...info, bytes: size(view), keys: Object.keys(view).length,
+      journal: { ...info.journal, bytes: 0 },
+      recovery: { ...info.recovery, problems: [], keptAside: [] },
+    };
   }
 
   /** Stops the schedule and the watcher, drains and checkpoints the engine, releases the lock. */

@@ -64,6 +64,8 @@ export function fromPointer(pointer: unknown, store?: string): string[] {
   // Unescaping only when there is something to unescape: this runs for every op of every change event.
   if (pointer.includes('~')) for (let i = 0; i < segments.length; i++) segments[i] = segments[i].replaceAll('~1', '/').replaceAll('~0', '~');
   for (const segment of segments) {
+    // Empty keys are INVALID_KEY in set(); a patch may not reach them either ("/a//b", "/").
+    if (segment === '') throw new StoreError('INVALID_KEY', `The path "${pointer}" has an empty segment; remove the extra "/".`, { store, key: pointer });
     if (FORBIDDEN_SEGMENTS.has(segment)) {
       throw new StoreError('INVALID_KEY', `The path "${pointer}" uses the reserved segment "${segment}"; choose another name.`, { store, key: pointer });
     }

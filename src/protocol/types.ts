@@ -106,8 +106,12 @@ export interface BackupInfo {
   time: number;
   reason: string;
   rev: number;
-  sha256: string;
-  bytes: number;
+  /** sha256 of the file; absent for a client that may not read the whole store (a digest is an offline oracle). */
+  sha256?: string;
+  /** Size of the file; absent for a client that may not read the whole store. */
+  bytes?: number;
+  /** 'client': created by a window; such backups rotate among themselves and never evict the others. */
+  by?: 'client';
 }
 
 /** What `info()` reports. */

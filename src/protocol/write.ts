@@ -56,6 +56,8 @@ export interface ParsedWrite {
   readonly admin?: string;
   /** Validate the whole document after it (its changes are not a few named paths). */
   readonly validateAll: boolean;
+  /** The values the write carries (set, setMany, append, patch), so a quota can refuse it from their size first. */
+  readonly values?: readonly unknown[];
   apply(target: WriteTarget, context: WriteContext): void;
 }
 
@@ -75,7 +77,7 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
       const segments = parse(r.key, store);
       checkJsonValue(r.value, r.key, store);
       const value = r.value;
-      return write('set', ifRev, [segments], (t) => t.set(segments, value));
+      return write('set', ifRev, [segments], (t) => t.set(segments, value), [value]);
     }
     case 'setMany': {
       const values = r.values as unknown;
@@ -86,7 +88,7 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
         checkJsonValue(values[k], k, store);
         return [segments, values[k]] as const;
       });
-      return write('setMany', ifRev, entries.map(([s]) => s), (t) => entries.forEach(([s, v]) => t.set(s, v)));
+      return write('setMany', ifRev, entries.map(([s]) => s), (t) => entries.forEach(([s, v]) => t.set(s, v)), entries.map(([, v]) => v));
     }
     case 'append': {
       const segments = parse(r.key, store);
@@ -99,7 +101,7 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
             throw new StoreError('INVALID_KEY', `appendToArray: "${r.key}" is already set to a non-array value; delete it or set an array first.`, { store, key: r.key });
           }
           t.patchOp({ op: 'add', path: toPointer([...segments, '-']), value }, 0);
-      });
+      }, [value]);
     }
     case 'delete': {
       const segments = parse(r.key, store);
@@ -122,7 +124,8 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
       const writes: string[][] = [];
       const reads: string[][] = [];
       const ops = r.ops.map((op, i) => checkOperation(op, i, store, writes, reads));
-      return { ...write('patch', ifRev, writes, (t) => ops.forEach((op, i) => t.patchOp(op, i))), reads };
+      const values = ops.flatMap((op) => ('value' in op ? [op.value] : []));
+      return { ...write('patch', ifRev, writes, (t) => ops.forEach((op, i) => t.patchOp(op, i)), values), reads };
     }
     case 'import':
     case 'restore': {
@@ -142,8 +145,8 @@ export function parseWrite(request: unknown, store?: string, parse: KeyParser = 
 const NO_PATHS: readonly (readonly string[])[] = [];
 
 /** A parsed write that names its paths (the common case). */
-function write(kind: ParsedWrite['kind'], ifRev: number | undefined, writes: readonly (readonly string[])[], apply: ParsedWrite['apply']): ParsedWrite {
-  return { kind, ifRev, writes, reads: NO_PATHS, wholeDocument: false, validateAll: false, apply };
+function write(kind: ParsedWrite['kind'], ifRev: number | undefined, writes: readonly (readonly string[])[], apply: ParsedWrite['apply'], values?: readonly unknown[]): ParsedWrite {
+  return { kind, ifRev, writes, reads: NO_PATHS, wholeDocument: false, validateAll: false, apply, values };
 }
 
 function checkIfRev(ifRev: unknown, store: string | undefined): number | undefined {

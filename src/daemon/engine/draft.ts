@@ -13,7 +13,7 @@ export class Draft {
   readonly inverse: Operation[] = [];
   /** Changed paths, as segments, for incremental validation and key-scoped listeners. */
   readonly paths: string[][] = [];
-  /** Approximate change in serialized size (bytes) for the quota. */
+  /** Exact change in the compact-JSON size of the document, in bytes (the quota and info().bytes). */
   byteDelta = 0;
 
   /**
@@ -47,7 +47,7 @@ export class Draft {
     if (Array.isArray(parent) && !isIndex(last, parent.length - 1)) return;
     const old = (parent as Record<string, unknown>)[last];
     const path = toPointer(segments);
-    this.#apply({ op: 'remove', path }, { op: 'add', path, value: old }, segments, -size(old) - last.length);
+    this.#apply({ op: 'remove', path }, { op: 'add', path, value: old }, segments, -memberSize(parent, last, old));
   }
 
   /** Applies one client-supplied rfc6902 op (all six kinds), normalized to add/remove/replace. */
@@ -115,7 +115,7 @@ export class Draft {
       const index = last === '-' ? parent.length : isIndex(last, parent.length) ? Number(last) : -1;
       if (index < 0) throw new StoreError('INVALID_KEY', `${where}: "${last}" is not an index of the array (0…${parent.length} or -).`, { store: this.store });
       const path = toPointer([...segments.slice(0, -1), String(index)]);
-      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, [...segments.slice(0, -1), String(index)], size(value));
+      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, [...segments.slice(0, -1), String(index)], size(value) + (parent.length > 0 ? 1 : 0));
       return;
     }
     this.#put(segments, value);
@@ -131,7 +131,7 @@ export class Draft {
         throw new StoreError('INVALID_KEY', `"${joinKey(segments)}": "${last}" is not an index of the array (0…${parent.length}).`, { store: this.store, key: joinKey(segments) });
       }
       if (Number(last) === parent.length) {
-        this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value));
+        this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value) + (parent.length > 0 ? 1 : 0));
         return;
       }
     }
@@ -142,7 +142,7 @@ export class Draft {
       if (jsonEqual(old, value)) return;
       this.#apply({ op: 'replace', path, value }, { op: 'replace', path, value: old }, segments, size(value) - size(old));
     } else {
-      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, size(value) + last.length + 4);
+      this.#apply({ op: 'add', path, value }, { op: 'remove', path }, segments, memberSize(parent, last, value, 1));
     }
   }
 
@@ -184,9 +184,19 @@ function missing(where: string, store: string): StoreError {
   return new StoreError('INVALID_KEY', `${where}: nothing exists at that path.`, { store });
 }
 
-/** Serialized size of a value (the quota is approximate: JSON text without indentation). */
+/** Bytes of a value serialized as compact JSON (UTF-8): what the quota (`maxBytes`) and `info().bytes` count. */
 export function size(value: unknown): number {
-  return value === undefined ? 0 : JSON.stringify(value).length;
+  return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
+}
+
+/**
+ * Bytes one member of `parent` takes in compact JSON, with the comma that separates it from a sibling: the exact
+ * change in the document's size when it is added (`adding` = 1: the parent does not hold it yet) or removed.
+ */
+function memberSize(parent: object, key: string, value: unknown, adding: 0 | 1 = 0): number {
+  const siblings = (Array.isArray(parent) ? parent.length : Object.keys(parent).length) + adding - 1;
+  const keyBytes = Array.isArray(parent) ? 0 : size(key) + 1;
+  return keyBytes + size(value) + (siblings > 0 ? 1 : 0);
 }
 
 /** Structural equality of two JSON values (key order ignored, as in the document's meaning). */

@@ -50,7 +50,7 @@ export class StoreEngine implements StoreHandle {
   rev: number;
   #internal: Record<string, unknown>;
   #checkpointRev: number;
-  #approxBytes: number;
+  #bytes: number;
   readonly #queue: CommitQueue<Job>;
   readonly #schedule: CheckpointSchedule;
   readonly #journalFloor: (() => number | undefined) | undefined;
@@ -79,7 +79,7 @@ export class StoreEngine implements StoreHandle {
     this.#internal = opening.internal;
     this.#checkpointRev = opening.checkpointRev;
     this.#recovery = opening.report;
-    this.#approxBytes = size(this.doc);
+    this.#bytes = size(this.doc);
     this.#queue = new CommitQueue((jobs) => this.#commitGroup(jobs));
     this.#schedule = new CheckpointSchedule(parts.checkpointEvery ?? {}, () => this.#queue.whenIdle(() => this.checkpointNow()));
     if (opening.checkpointRev < opening.rev) {
@@ -88,7 +88,7 @@ export class StoreEngine implements StoreHandle {
       // updated, and the next start replays at most about one threshold's worth.
       this.#schedule.recorded(opening.report.replayed, opening.replayedBytes);
       setImmediate(() => {
-        if (!this.#closed && !this.#queue.busy) this.#schedule.afterCommit(this.#approxBytes);
+        if (!this.#closed && !this.#queue.busy) this.#schedule.afterCommit(this.#bytes);
       });
     }
     this.#context = { defaults: parts.defaults, undoAfter: (to, target) => undoAfter(this.journal, this.rev, this.name, to, target) };
@@ -167,8 +167,8 @@ export class StoreEngine implements StoreHandle {
           const issues = job.validateAll ? this.validator.validateAll(this.doc) : this.validator.validateChanged(this.doc, draft.paths);
           if (issues.length > 0) throw validationError(this.name, issues);
         }
-        if (this.def.maxBytes !== undefined && draft.byteDelta > 0 && this.#approxBytes + draft.byteDelta > this.def.maxBytes) {
-          throw new StoreError('QUOTA_EXCEEDED', `Store "${this.name}" would grow to about ${this.#approxBytes + draft.byteDelta} bytes, over its maxBytes of ${this.def.maxBytes}. Delete data first.`, { store: this.name });
+        if (this.def.maxBytes !== undefined && draft.byteDelta > 0 && this.#bytes + draft.byteDelta > this.def.maxBytes) {
+          throw new StoreError('QUOTA_EXCEEDED', `Store "${this.name}" would grow to ${this.#bytes + draft.byteDelta} bytes (compact JSON), over its maxBytes of ${this.def.maxBytes}. Delete data first.`, { store: this.name });
         }
       } catch (error) {
         draft.undo();
@@ -187,7 +187,7 @@ export class StoreEngine implements StoreHandle {
       // Serialized now: later drafts in this group may mutate objects the document shares with nothing else,
       // but the record must say exactly what this write did.
       const line = this.journal.encode({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(job.internal && { internal: job.internal }) });
-      this.#approxBytes += draft.byteDelta;
+      this.#bytes += draft.byteDelta;
       accepted.push({ job, draft, record, line });
     }
     return accepted;
@@ -213,7 +213,7 @@ export class StoreEngine implements StoreHandle {
         if (relaxed) return this.#retryFlush(lines, appendFrom, error as Error);
         for (let i = accepted.length - 1; i >= 0; i--) accepted[i].draft.undo();
         this.rev = firstRev - 1;
-        this.#approxBytes = size(this.doc);
+        this.#bytes = size(this.doc);
         const err = new StoreError('IO_FAILED', `Could not make the write durable (${(error as Error).message}); nothing was written. Free disk space or fix permissions and retry.`, { store: this.name, cause: error });
         for (const a of accepted) a.job.reject(err);
         this.#counters.rejected += accepted.length;
@@ -224,7 +224,7 @@ export class StoreEngine implements StoreHandle {
       if (!relaxed) this.#publish(accepted);
     }
     this.#latency.add(performance.now() - started);
-    this.#schedule.afterCommit(this.#approxBytes);
+    this.#schedule.afterCommit(this.#bytes);
   }
 
   /** relaxed: the records were already acknowledged; keep them and retry with the next group (or a timer). */
@@ -306,7 +306,7 @@ export class StoreEngine implements StoreHandle {
     const js = this.journal.stats();
     return {
       name: this.name, path: this.checkpoint.path, rev: this.rev, checkpointRev: this.#checkpointRev,
-      bytes: this.#approxBytes, keys: Object.keys(this.doc).length,
+      bytes: this.#bytes, keys: Object.keys(this.doc).length,
       journal: { segments: js.segments, records: this.rev - this.#checkpointRev, bytes: js.bytes },
       backups: 0, durability: this.durability, recovery: structuredClone(this.#recovery),
       counters: { ...this.#counters },

@@ -37,9 +37,9 @@ export class BackupService {
     return this.#startup;
   }
 
-  /** Takes a backup of the committed document. */
-  create(reason: string): Promise<BackupInfo> {
-    return this.store.whenCommitted(() => this.createNow(reason));
+  /** Takes a backup of the committed document; `pool` 'client' for backups a window asked for. */
+  create(reason: string, pool: 'store' | 'client' = 'store'): Promise<BackupInfo> {
+    return this.store.whenCommitted(() => this.createNow(reason, pool));
   }
 
   /** A backup that must exist before a destructive step; failure aborts that step. */
@@ -50,8 +50,8 @@ export class BackupService {
   }
 
   /** Synchronous: only when the engine is idle (the document is the committed one). */
-  createNow(reason: string): BackupInfo {
-    return this.files.write({ doc: this.store.doc, internal: this.store.internal, rev: this.store.rev }, reason);
+  createNow(reason: string, pool: 'store' | 'client' = 'store'): BackupInfo {
+    return this.files.write({ doc: this.store.doc, internal: this.store.internal, rev: this.store.rev }, reason, pool);
   }
 
   /** A backup that verifies, to restore (VALIDATION_FAILED: nothing is restored). */

@@ -9,6 +9,8 @@ import { diffDocuments } from './document-diff.ts';
 export function migrationPending(def: StoreDefinition, internal: Record<string, unknown>): boolean {
   const migrations = def.migrations;
   if (!migrations || typeof migrations !== 'object' || Object.keys(migrations).length === 0) return false;
+  // Migrations without a version to migrate to cannot run: pending, so the open fails with MIGRATION_FAILED saying so.
+  if (typeof def.version !== 'string' || def.version === '') return true;
   return migratedVersion(internal) !== def.version;
 }
 

@@ -51,8 +51,11 @@ export class BackupFiles {
     this.dir = options.dir;
   }
 
-  /** Writes a backup of `state` and rotates old ones out. */
-  write(state: BackupState, reason: string): BackupInfo {
+  /**
+   * Writes a backup of `state` and rotates old ones out. Backups a window asked for (`pool` 'client') rotate among
+   * themselves: however many a window creates, it never evicts the automatic ones or main's.
+   */
+  write(state: BackupState, reason: string, pool: 'store' | 'client' = 'store'): BackupInfo {
     const cleanReason = reason.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 40) || 'manual';
     const time = Date.now();
     const stamp = new Date(time).toISOString().replace(/[-:.]/g, '').replace('Z', '');
@@ -60,7 +63,7 @@ export class BackupFiles {
     while (fs.existsSync(path.join(this.dir, `${id}.json`))) id += '-x';
     const file = { ...this.#o.cipher.sealDoc(state.doc), [INTERNAL_KEY]: { ...state.internal, storeDaemon: { rev: state.rev, time } } };
     const data = Buffer.from(JSON.stringify(file, undefined, '\t'));
-    const info: BackupInfo = { id, time, reason: cleanReason, rev: state.rev, sha256: sha256(data), bytes: data.length };
+    const info: BackupInfo = { id, time, reason: cleanReason, rev: state.rev, sha256: sha256(data), bytes: data.length, ...(pool === 'client' && { by: 'client' as const }) };
     const seam = this.#o.fsSeam;
     seam.guard('backup.write', this.dir, () => {
       fs.mkdirSync(this.dir, { recursive: true });
@@ -174,16 +177,19 @@ export class BackupFiles {
     return undefined;
   }
 
-  /** Deletes backups past `max` (metadata first: a half-deleted backup no longer exists) and crash leftovers. */
+  /** Deletes backups past `max` in each pool (metadata first: a half-deleted backup no longer exists) and crash leftovers. */
   #rotate(): void {
     const all = this.list();
     const max = this.#o.max;
-    for (const old of all.slice(max)) {
-      fs.rmSync(path.join(this.dir, `${old.id}.meta.json`), { force: true });
-      this.#o.fsSeam.crashPoint('backup.rotate');
-      fs.rmSync(path.join(this.dir, `${old.id}.json`), { force: true });
+    const kept = new Set<string>();
+    for (const pool of [all.filter((b) => b.by !== 'client'), all.filter((b) => b.by === 'client')]) {
+      for (const b of pool.slice(0, max)) kept.add(b.id);
+      for (const old of pool.slice(max)) {
+        fs.rmSync(path.join(this.dir, `${old.id}.meta.json`), { force: true });
+        this.#o.fsSeam.crashPoint('backup.rotate');
+        fs.rmSync(path.join(this.dir, `${old.id}.json`), { force: true });
+      }
     }
-    const kept = new Set(all.slice(0, max).map((b) => b.id));
     for (const name of fs.readdirSync(this.dir)) {
       const id = name.replace(/\.json$/, '');
       const leftover = name.includes('.tmp-') || (name.endsWith('.json') && !name.endsWith('.meta.json') && ID_RE.test(id) && !kept.has(id));

@@ -1,0 +1,209 @@
+/**
+ * Windows are untrusted: attacks through real ports from daemon.createPort(policy), asserting the attacker learns
+ * nothing, changes nothing, gets a typed error, and the other clients keep working.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import { ClientConnection } from '../src/client/connection.ts';
+import { connectStore } from '../src/client-renderer/index.ts';
+import { defineStore } from '../src/index.ts';
+import { rejectsWith, settingsDef, startDaemon, tmpDir, untilRev } from './helpers.ts';
+
+interface Profile {
+  name?: string;
+  pin?: string;
+  notes?: string[];
+  list?: unknown[];
+  [key: string]: unknown;
+}
+
+const profileDef = (extra: Partial<Parameters<typeof defineStore<Profile>>[0]> = {}) => defineStore<Profile>({ name: 'profile', ...extra });
+
+test('admin is not a bypass: rollback, restore, import and clear need write access to every path they change', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ name: 'ada', pin: '1234' });
+  const backup = await main.backups.create('known');
+  await main.set('pin', '9999');
+  const before = main.store;
+  const rev = main.rev;
+  // An admin window that may write only `name`.
+  const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { write: ['name'] } }, admin: true }) });
+  await rejectsWith(win.rollback({ rev: 1 }), 'PERMISSION_DENIED');
+  await rejectsWith(win.backups.restore(backup.id), 'PERMISSION_DENIED');
+  await rejectsWith(win.clear(), 'PERMISSION_DENIED');
+  await rejectsWith(win.import(JSON.stringify({ name: 'eve', pin: '0000' })), 'PERMISSION_DENIED');
+  assert.equal(main.rev, rev, 'nothing committed');
+  assert.deepEqual(main.store, before);
+  // What it may write, it still may: and a rollback touching only that is allowed.
+  await win.set('name', 'grace');
+  await win.rollback({ rev });
+  await untilRev(main, rev + 2);
+  assert.equal(main.get('name'), 'ada');
+});
+
+test('backups a window creates rotate among themselves and never evict the automatic or main-created ones', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef({ backups: { max: 3 } })] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set('name', 'ada');
+  const mine = [await main.backups.create('main-1'), await main.backups.create('main-2')];
+  const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*' }) });
+  for (let i = 0; i < 8; i++) await win.backups.create(`spam-${i}`);
+  const ids = (await main.backups.list()).map((b) => b.id);
+  for (const b of mine) assert.ok(ids.includes(b.id), `${b.reason} survived`);
+  assert.ok((await main.backups.list()).some((b) => b.reason === 'start'), 'the start-up backup survived');
+  assert.equal((await main.backups.list()).filter((b) => b.by === 'client').length, 3, 'the window keeps at most max of its own');
+});
+
+test('hidden means invisible: info(), backups.list/create/verify expose nothing derived from a hidden value', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { hidden: ['pin'] } } }) });
+  const views = [];
+  for (const pin of ['1', '123456789012345678901234567890']) {
+    await main.set({ name: 'ada', pin });
+    await untilRev(win, main.rev);
+    const info = await win.info();
+    const created = await win.backups.create('probe');
+    const listed = (await win.backups.list()).find((b) => b.id === created.id)!;
+    views.push({ bytes: info.bytes, keys: info.keys, journalBytes: info.journal.bytes, problems: info.recovery.problems, created, listed, verify: await win.backups.verify(created.id) });
+  }
+  assert.equal(views[0].bytes, views[1].bytes, 'bytes do not move when only the hidden value changes');
+  assert.equal(views[0].keys, views[1].keys);
+  assert.equal(views[0].journalBytes, views[1].journalBytes);
+  for (const v of views) {
+    assert.equal(v.created.sha256, undefined, 'no digest: an offline oracle for a short PIN');
+    assert.equal(v.created.bytes, undefined);
+    assert.equal(v.listed.sha256, undefined);
+    assert.equal(v.listed.bytes, undefined);
+    assert.deepEqual(v.verify, { ok: true, problems: [] });
+  }
+  // Main (unfiltered) still gets everything.
+  const full = await main.info();
+  assert.ok(full.bytes > views[1].bytes);
+  assert.ok((await main.backups.list())[0].sha256);
+});
+
+test('quota accounting is exact: 20,000 add/remove pairs cannot drive it below zero, and escaped keys are counted in full', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef({ maxBytes: 2000 })] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set('list', []);
+  const ops: Array<Promise<{ rev: number }>> = [];
+  for (let i = 0; i < 20_000; i++) {
+    ops.push(main.patch([{ op: 'add', path: '/list/-', value: 1 }]));
+    ops.push(main.patch([{ op: 'remove', path: '/list/0' }]));
+  }
+  await Promise.all(ops);
+  const exact = (doc: unknown) => Buffer.byteLength(JSON.stringify(doc));
+  assert.equal((await main.info()).bytes, exact(main.store));
+  await rejectsWith(main.set('big', 'x'.repeat(3000)), 'QUOTA_EXCEEDED');
+  // Keys JSON escapes take more bytes than characters: the quota sees the bytes.
+  const key = '"\\\n'.repeat(100);
+  await rejectsWith(main.set({ [key.replaceAll('.', '\\.')]: 'x'.repeat(1500) }), 'QUOTA_EXCEEDED');
+  await main.set('ok', 'small');
+  assert.equal((await main.info()).bytes, exact(main.store));
+});
+
+test('a value alone over maxBytes is refused before it is built and validated (QUOTA_EXCEEDED, nothing written)', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef({ maxBytes: 10_000 })] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*' }) });
+  const huge: Record<string, number> = {};
+  for (let i = 0; i < 100_000; i++) huge[`k${i}`] = i;
+  const rev = main.rev;
+  const e = await rejectsWith(win.set('huge', huge), 'QUOTA_EXCEEDED');
+  assert.match(e.message, /maxBytes/);
+  assert.equal(main.rev, rev);
+  await win.set('name', 'still works');
+});
+
+test('keys and values at the edges: empty pointer segments are INVALID_KEY, deep values NOT_SERIALIZABLE before posting', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*' }) });
+  await win.set('free', { a: 1 });
+  const rev = win.rev;
+  await rejectsWith(win.patch([{ op: 'add', path: '/free/', value: 1 }]), 'INVALID_KEY');
+  await rejectsWith(win.patch([{ op: 'add', path: '/', value: 1 }]), 'INVALID_KEY');
+  await rejectsWith(win.patch([{ op: 'add', path: '/a//b', value: 1 }]), 'INVALID_KEY');
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = { d: deep };
+  const e = await rejectsWith(win.set('deep', deep as never), 'NOT_SERIALIZABLE');
+  assert.match(e.message, /nested more than 1000 levels/);
+  // The daemon checks too (a raw request that skips the client's checks).
+  const raw = new ClientConnection(daemon.createPort({ stores: '*' }));
+  t.after(() => raw.close());
+  let deepish: unknown = 1;
+  for (let i = 0; i < 1500; i++) deepish = [deepish];
+  await rejectsWith(raw.call('write', 'profile', { kind: 'set', key: 'deep', value: deepish }), 'NOT_SERIALIZABLE');
+  await rejectsWith(raw.call('write', 'profile', { kind: 'patch', ops: [{ op: 'add', path: '/free/', value: 1 }] }), 'INVALID_KEY');
+  assert.equal(win.rev, rev, 'nothing written');
+});
+
+test('nothing hangs: a request the other side never answers rejects with TIMEOUT at the client deadline', async () => {
+  // A peer that greets and then answers nothing more (a daemon that cannot decode the request, or is stuck).
+  const { port1, port2 } = new MessageChannel();
+  port2.on('message', (m: { ch?: string; m?: { id?: string; path?: string[] } }) => {
+    if (m?.ch === 'rpc' && m.m?.path?.[0] === 'hello') {
+      port2.postMessage({ ch: 'rpc', m: { id: m.m.id, type: 'RAW', value: { ok: true, value: { protocol: 1, clientId: 'x', stores: [] } } } });
+    }
+  });
+  const conn = new ClientConnection(port1, { requestTimeoutMs: 300 });
+  await conn.ready();
+  const e = await rejectsWith(conn.call('info', 'profile'), 'TIMEOUT');
+  assert.match(e.message, /did not answer within 300 ms/);
+  conn.close();
+  port2.close();
+});
+
+test("files of one store are never another's: store 'a' never deletes the checkpoint of a store named 'a.json.tmp-1'", async (t) => {
+  const cwd = tmpDir();
+  const a = defineStore<Profile>({ name: 'a' });
+  const other = defineStore<Profile>({ name: 'a.json.tmp-1' });
+  const first = await startDaemon(cwd, { stores: [a, other] });
+  await (await first.store<Profile>('a.json.tmp-1')).set('name', 'kept');
+  await first.close();
+  const second = await startDaemon(cwd, { stores: [a, other] });
+  t.after(() => second.close());
+  assert.ok(fs.existsSync(path.join(cwd, 'a.json.tmp-1.json')));
+  assert.equal((await second.store<Profile>('a.json.tmp-1')).get('name'), 'kept');
+});
+
+test('a flood of hidden-path probes and bad requests from one window leaves another client working and learning nothing', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef(), settingsDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ name: 'ada', pin: '4321' });
+  const attacker = new ClientConnection(daemon.createPort({ stores: { profile: { hidden: ['pin'], write: ['name'] } } }));
+  t.after(() => attacker.close());
+  await attacker.ready();
+  const answers = await Promise.allSettled([
+    attacker.call('write', 'profile', { kind: 'set', key: 'pin.x', value: 1 }),
+    attacker.call('write', 'profile', { kind: 'delete', key: 'pin' }),
+    attacker.call('write', 'profile', { kind: 'patch', ops: [{ op: 'test', path: '/pin', value: '4321' }] }),
+    attacker.call('write', 'profile', { kind: 'patch', ops: [{ op: 'copy', from: '/pin', path: '/name' }] }),
+    attacker.call('write', 'profile', { kind: 'patch', ops: [{ op: 'move', from: '/pin', path: '/name' }] }),
+    attacker.call('history', 'profile', { key: 'pin' }),
+  ]);
+  for (const a of answers.slice(0, 5)) assert.equal(a.status === 'rejected' && (a.reason as { code: string }).code, 'PERMISSION_DENIED');
+  const history = answers[5];
+  assert.equal(history.status, 'fulfilled');
+  assert.ok(!JSON.stringify((history as PromiseFulfilledResult<unknown>).value).includes('4321'));
+  assert.equal(main.get('pin'), '4321');
+  assert.deepEqual(await main.set('name', 'grace'), { rev: main.rev });
+});
