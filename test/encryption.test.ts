@@ -48,7 +48,7 @@ test('encrypted keys are ciphertext in every file — checkpoint, journal, backu
   const files = allFiles(cwd);
   assert.ok(files.some(([f]) => f.includes('storeHistory')) && files.some(([f]) => f.includes('backups')));
   for (const [file, text] of files) assert.ok(!text.includes('PLAINTEXT'), `${file} holds no secret in clear`);
-  assert.match(fs.readFileSync(path.join(cwd, 'app.json'), 'utf8'), /esd:aes-256-gcm:v1:/);
+  assert.match(fs.readFileSync(path.join(cwd, 'app.json'), 'utf8'), /esd:aes-256-gcm:v2:/);
 
   // Reopened with the key: everything reads back, including after journal replay.
   const again = await startStoreDaemon({ cwd, stores: [appDef()], encryptionKey: key });

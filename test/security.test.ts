@@ -207,3 +207,90 @@ test('a flood of hidden-path probes and bad requests from one window leaves anot
   assert.equal(main.get('pin'), '4321');
   assert.deepEqual(await main.set('name', 'grace'), { rev: main.rev });
 });
+
+interface Vault {
+  ai?: { apiKey?: string; model?: string };
+  'api.key'?: string;
+  other?: string;
+  [key: string]: unknown;
+}
+
+const key = (n: number) => new Uint8Array(32).fill(n);
+
+test('encryptedKeys are parsed as keys: `api\\\\.key` is the one key "api.key", sealed on disk and hidden from windows', async (t) => {
+  const cwd = tmpDir();
+  const vault = defineStore<Vault>({ name: 'vault', encryptedKeys: ['api\\.key'] });
+  const daemon = await startDaemon(cwd, { stores: [vault], encryptionKey: key(3) });
+  const main = await daemon.store<Vault>('vault');
+  await main.set('api\\.key' as never, 'sk-dotted' as never);
+  const win = await connectStore<Vault>('vault', { port: daemon.createPort({ stores: '*' }) });
+  assert.deepEqual(win.store, {});
+  await daemon.close();
+  for (const file of [path.join(cwd, 'vault.json'), ...fs.readdirSync(path.join(cwd, 'storeHistory', 'vault')).map((f) => path.join(cwd, 'storeHistory', 'vault', f))]) {
+    assert.ok(!fs.readFileSync(file, 'utf8').includes('sk-dotted'), `${path.basename(file)} holds no plaintext`);
+  }
+  t.after(() => {});
+});
+
+test('an encrypted key is visible to a window only when a read pattern names it, never through an ancestor', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [defineStore<Vault>({ name: 'vault', encryptedKeys: ['ai.apiKey'] })], encryptionKey: key(4) });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Vault>('vault');
+  await main.set('ai', { apiKey: 'sk-1', model: 'm' });
+  const ancestor = await connectStore<Vault>('vault', { port: daemon.createPort({ stores: { vault: { read: ['ai'] } } }) });
+  assert.deepEqual(ancestor.store, { ai: { model: 'm' } });
+  const named = await connectStore<Vault>('vault', { port: daemon.createPort({ stores: { vault: { read: ['ai.apiKey'] } } }) });
+  assert.deepEqual(named.store, { ai: { apiKey: 'sk-1' } });
+});
+
+test('a wrong key never opens a store, on any path: with a damaged checkpoint it refuses instead of "recovering", and the right key still opens everything', async () => {
+  const cwd = tmpDir();
+  const def = defineStore<Vault>({ name: 'vault', encryptedKeys: ['ai.apiKey'] });
+  const first = await startDaemon(cwd, { stores: [def], encryptionKey: key(5) });
+  const main = await first.store<Vault>('vault');
+  for (let i = 0; i < 5; i++) await main.set('ai', { apiKey: `sk-${i}`, model: 'm' });
+  await main.backups.create('old');
+  await main.set('other', 'after the backup');
+  await first.close();
+  const segments = () => fs.readdirSync(path.join(cwd, 'storeHistory', 'vault')).sort();
+  const journalBefore = segments();
+  fs.writeFileSync(path.join(cwd, 'vault.json'), '{"damaged');
+  const wrong = await startDaemon(cwd, { stores: [def], encryptionKey: key(6) });
+  assert.equal(wrong.failedStores.vault?.code, 'IO_FAILED');
+  assert.match(wrong.failedStores.vault.message, /another encryptionKey/);
+  await wrong.close();
+  assert.deepEqual(segments(), journalBefore, 'the journal was not moved aside');
+  const right = await startDaemon(cwd, { stores: [def], encryptionKey: key(5) });
+  const again = await right.store<Vault>('vault');
+  assert.deepEqual(again.store, { ai: { apiKey: 'sk-4', model: 'm' }, other: 'after the backup' });
+  await right.close();
+});
+
+test('a value at an encrypted path that is not valid ciphertext of this store and path is damage, never plaintext', async () => {
+  const cwd = tmpDir();
+  const def = defineStore<Vault>({ name: 'vault', encryptedKeys: ['ai.apiKey', 'other'] });
+  const first = await startDaemon(cwd, { stores: [def], encryptionKey: key(7) });
+  const main = await first.store<Vault>('vault');
+  await main.set({ ai: { apiKey: 'sk-real', model: 'm' }, other: 'o' });
+  await main.backups.create('good');
+  await first.close();
+  const file = path.join(cwd, 'vault.json');
+  // Moved between paths: the ciphertext of `other` put at ai.apiKey (GCM associated data binds it to its path).
+  const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { ai: { apiKey: string }; other: string };
+  raw.ai.apiKey = raw.other;
+  fs.writeFileSync(file, JSON.stringify(raw));
+  const reopened = await startDaemon(cwd, { stores: [def], encryptionKey: key(7) });
+  const store = await reopened.store<Vault>('vault');
+  assert.equal(store.get('ai.apiKey'), 'sk-real', 'rebuilt from the backup, not the moved value');
+  assert.match((await store.info()).recovery.problems.join('\n'), /does not open/);
+  await reopened.close();
+  // A changed format prefix is not "plaintext" either.
+  const raw2 = JSON.parse(fs.readFileSync(file, 'utf8')) as { ai: { apiKey: string } };
+  raw2.ai.apiKey = raw2.ai.apiKey.replace('esd:aes-256-gcm:v2:', 'esd:aes-256-gcm:v9:');
+  fs.writeFileSync(file, JSON.stringify(raw2));
+  const third = await startDaemon(cwd, { stores: [def], encryptionKey: key(7) });
+  const s3 = await third.store<Vault>('vault');
+  assert.equal(s3.get('ai.apiKey'), 'sk-real');
+  await third.close();
+});

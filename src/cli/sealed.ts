@@ -1,13 +1,14 @@
 import fs from 'node:fs';
-import { FieldCipher } from '../daemon/features/encryption.ts';
-import { parseKey } from '../protocol/keys.ts';
+import type { Operation } from 'rfc6902';
+import { FieldCipher, SEALED_PREFIX } from '../daemon/features/encryption.ts';
+import { fromPointer, parseKey } from '../protocol/keys.ts';
 import { UsageError } from './output.ts';
 
 /**
  * How FieldCipher seals a value in files (features/encryption.ts): one string with this prefix. The CLI recognizes
- * sealed values by it; decrypting goes through FieldCipher itself. test/cli/sealed.test.ts checks the two agree.
+ * sealed values by it; decrypting goes through FieldCipher itself (each value is bound to its key path).
  */
-export const SEALED_PREFIX = 'esd:aes-256-gcm:v1:';
+export { SEALED_PREFIX };
 
 /** What a sealed value shows as without `--key-file`. */
 export const MASK = '[encrypted]';
@@ -22,14 +23,14 @@ export function isSealed(value: unknown): value is string {
  * opens each sealed string as the value of a one-key document, so the daemon's own decryption is used.
  */
 export class Lens {
-  readonly #open: ((sealed: string) => unknown) | undefined;
+  readonly #open: ((sealed: string, at: readonly string[]) => unknown) | undefined;
   /** Sealed values met so far (opened or masked). */
   sealed = 0;
 
   constructor(readonly store: string, key: Uint8Array | undefined) {
     if (key) {
       const cipher = new FieldCipher(store, ['v'], key);
-      this.#open = (sealed) => cipher.unsealDoc({ v: sealed }).v;
+      this.#open = (sealed, at) => cipher.openSealed(sealed, at);
     }
   }
 
@@ -37,20 +38,25 @@ export class Lens {
     return this.#open !== undefined;
   }
 
-  /** A copy of `value` with sealed strings opened or masked (IO_FAILED for a wrong key). */
-  show<T>(value: T): T {
-    return this.#walk(value) as T;
+  /** A copy of `value` (which sits at `at`, the document root by default) with sealed strings opened or masked (IO_FAILED for a wrong key). */
+  show<T>(value: T, at: readonly string[] = []): T {
+    return this.#walk(value, at) as T;
   }
 
-  #walk(value: unknown): unknown {
+  /** Ops with their values shown as by `show`, each at its own path. */
+  showOps(ops: readonly Operation[]): Operation[] {
+    return ops.map((op) => ('value' in op ? { ...op, value: this.show(op.value, fromPointer(op.path)) } as Operation : op));
+  }
+
+  #walk(value: unknown, at: readonly string[]): unknown {
     if (isSealed(value)) {
       this.sealed++;
-      return this.#open ? this.#open(value) : MASK;
+      return this.#open ? this.#open(value, at) : MASK;
     }
     if (value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.#walk(v));
+    if (Array.isArray(value)) return value.map((v, i) => this.#walk(v, [...at, String(i)]));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.#walk(v);
+    for (const [k, v] of Object.entries(value)) out[k] = this.#walk(v, [...at, k]);
     return out;
   }
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type Conf from 'conf';
 import { StoreError } from '../protocol/errors.ts';
@@ -16,6 +17,7 @@ import { DocumentValidator } from './features/validator.ts';
 import { ExternalEdits, type ExternalRejection } from './features/external-edits.ts';
 import { ExternalEditWatcher } from './features/watcher.ts';
 import type { Policy, StoreAccess } from './policy.ts';
+import { writeAtomic } from './storage/atomic-write.ts';
 import { BackupFiles } from './storage/backup-files.ts';
 import { CheckpointFile } from './storage/checkpoint.ts';
 import { FsSeam } from './storage/fs-seam.ts';
@@ -57,6 +59,7 @@ function storeParts(def: StoreDefinition, ctx: StoreContext) {
   const validator = compileSchema(def);
   const defaults = defaultsOf(def, validator);
   const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
+  verifyKey(cipher, keyCheckFile(ctx.cwd, name), name);
   const historyDir = path.join(ctx.cwd, 'storeHistory', name);
   const checkpoint = new CheckpointFile({ cwd: ctx.cwd, name, StoreClass: ctx.StoreClass, fsSeam, defaults, cipher, // Store names never start with a dot: `.marks` is nobody's history folder.
     markFile: path.join(ctx.cwd, 'storeHistory', '.marks', `${name}.json`),
@@ -67,6 +70,37 @@ function storeParts(def: StoreDefinition, ctx: StoreContext) {
     validate: validator && ((doc) => validator.validateAll(doc)),
   });
   return { def, defaults, cipher, validator, checkpoint, journal, backupFiles };
+}
+
+/** Where a store's encryption key check lives (beside the checkpoint marks: no store name starts with a dot). */
+function keyCheckFile(cwd: string, name: string): string {
+  return path.join(cwd, 'storeHistory', '.marks', `${name}.key-check`);
+}
+
+/**
+ * Refuses a wrong key before anything is read as data: a MAC of a constant under the key, stored with the store.
+ * A store without one (new, or written by an older version) gets it once it opened with this key (recordKey).
+ */
+function verifyKey(cipher: FieldCipher, file: string, name: string): void {
+  if (!cipher.active) return;
+  let stored: string;
+  try {
+    stored = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (stored !== cipher.keyCheck()) {
+    throw new StoreError('IO_FAILED', `Store "${name}" was written with another encryptionKey; nothing was opened or changed. Pass the key it was written with (loadEncryptionKey() returns the same key each run).`, { store: name });
+  }
+  cipher.keyVerified = true;
+}
+
+function recordKey(cipher: FieldCipher, cwd: string, name: string): void {
+  if (!cipher.active || cipher.keyVerified) return;
+  const file = keyCheckFile(cwd, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  writeAtomic(file, Buffer.from(cipher.keyCheck()));
+  cipher.keyVerified = true;
 }
 
 function compileSchema(def: StoreDefinition): DocumentValidator | undefined {
@@ -146,6 +180,8 @@ export class OpenStore {
       const parts = storeParts(def, ctx);
       const started = startEngine(parts, ctx);
       engine = started.engine;
+      // The data opened with this key: from now on a store opened with another key is refused up front.
+      recordKey(parts.cipher, ctx.cwd, def.name);
       if (lock.tookOver) engine.reportProblem(`took over the store lock at once: ${lock.tookOver}`);
       const backups = new BackupService(parts.backupFiles, engine, def.backups);
       const edits = new ExternalEdits({

@@ -69,8 +69,9 @@ export class StoreAccess {
     this.#read = rules?.read === undefined ? undefined : compile(rules.read, 'read');
     this.#write = rules?.write === undefined ? undefined : compile(rules.write, 'write');
     const explicitRead = this.#read ?? [];
-    // Encrypted keys are hidden unless the read list names them (or something below them) explicitly.
-    const extra = extraHidden.map((p) => p.split('.')).filter((h) => !explicitRead.some((r) => r[0] !== '*' && covers(r, h)));
+    // Encrypted keys are hidden unless a read pattern names them exactly: never through an ancestor (`read: ['ai']`
+    // does not reveal `ai.apiKey`). Patterns are parsed as keys are (`api\\.key` is one key).
+    const extra = extraHidden.map((p) => parseKey(p)).filter((h) => !explicitRead.some((r) => r.length === h.length && covers(r, h)));
     this.#hidden = [...compile(rules?.hidden, 'hidden'), ...extra];
   }
 

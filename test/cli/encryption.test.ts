@@ -46,11 +46,11 @@ test('a wrong key fails with IO_FAILED (exit 1); a malformed key file is a usage
   ]);
   assert.equal(wrong.code, 1);
   assert.equal(wrong.json.error.code, 'IO_FAILED');
-  assert.match(wrong.json.error.message, /cannot be decrypted/);
+  assert.match(wrong.json.error.message, /does not open with this encryptionKey/);
   assert.equal(short.code, 2);
   assert.match(short.stderr, /must hold the 32-byte key/);
   assert.equal(verifyWrong.code, 1);
-  assert.ok(verifyWrong.json.stores[0].problems.some((p: string) => p.includes('cannot be decrypted')));
+  assert.ok(verifyWrong.json.stores[0].problems.some((p: string) => p.includes('does not open with this encryptionKey')));
 
   // With the checkpoint unreadable, the journal and backups still tell the store is encrypted: no import in clear.
   fs.writeFileSync(path.join(cwd, 'app.json'), '{"theme": ');

@@ -22,7 +22,7 @@ import { fields, table } from '../table.ts';
  * the difference). `before` is the document when the session opened it.
  */
 function netChange(ctx: CliContext, session: WriteSession, before: JsonObject): Operation[] {
-  return new Lens(session.store.name, session.decrypts ? undefined : ctx.key).show(diffDocuments(before, session.store.doc));
+  return new Lens(session.store.name, session.decrypts ? undefined : ctx.key).showOps(diffDocuments(before, session.store.doc));
 }
 
 function changeLines(ops: Operation[]): string {

@@ -146,8 +146,14 @@ export class CheckpointFile {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return { state: 'bad', reason: 'it is not a JSON object', text };
     // load() usually follows: conf's reads of this same text reuse this parse.
     this.#parsing = { text, value: parsed };
-    // Outside the try: a wrong encryption key must stop the open (IO_FAILED), never count as a corrupt file.
-    return { state: 'ok', raw: this.#unseal(parsed as Record<string, unknown>), text };
+    // A wrong encryption key must stop the open (IO_FAILED), never count as a corrupt file. Once the key is known to
+    // be right (its check matched), a value that does not open was altered: that is damage, and recovery handles it.
+    try {
+      return { state: 'ok', raw: this.#unseal(parsed as Record<string, unknown>), text };
+    } catch (error) {
+      if (!this.#opts.cipher?.keyVerified) throw error;
+      return { state: 'bad', reason: (error as Error).message, text };
+    }
   }
 
   /**
