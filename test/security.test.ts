@@ -294,3 +294,34 @@ test('a value at an encrypted path that is not valid ciphertext of this store an
   assert.equal(s3.get('ai.apiKey'), 'sk-real');
   await third.close();
 });
+
+test('array elements are not security units: a pattern reaching into an array applies to the array whole', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ list: [{ secret: 's0', v: 0 }, { v: 1 }], notes: ['a', 'b'], name: 'ada' });
+  // A hidden pattern into an array hides the whole array: remove /list/0 can no longer move a hidden element into view.
+  const hider = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { hidden: ['list.0.secret'] } } }) });
+  assert.deepEqual(hider.store, { notes: ['a', 'b'], name: 'ada' });
+  await rejectsWith(hider.patch([{ op: 'remove', path: '/list/0' }]), 'PERMISSION_DENIED');
+  await main.patch([{ op: 'remove', path: '/list/0' }]);
+  await untilRev(hider, main.rev);
+  assert.equal(hider.get('list'), undefined, 'the array stays hidden after its elements shift');
+  assert.ok(!JSON.stringify(await hider.history({ sinceRev: 0 })).includes('s0'));
+  // A write pattern into an array grants nothing inside it: add /notes/0 would shift (rewrite) protected elements.
+  const writer = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { write: ['notes.1'] } } }) });
+  const rev = main.rev;
+  await rejectsWith(writer.patch([{ op: 'add', path: '/notes/0', value: 'x' }]), 'PERMISSION_DENIED');
+  await rejectsWith(writer.set('notes.1', 'B'), 'PERMISSION_DENIED');
+  // Authorization comes before any range check: an out-of-range index tells nothing about the array's length.
+  const far = await rejectsWith(writer.set('notes.99', 'x'), 'PERMISSION_DENIED');
+  const near = await rejectsWith(writer.set('notes.2', 'x'), 'PERMISSION_DENIED');
+  assert.equal(far.code, near.code);
+  assert.equal(main.rev, rev);
+  // A read pattern into an array grants none of it; naming the array grants it whole.
+  const partial = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { read: ['notes.0', 'name'] } } }) });
+  assert.deepEqual(partial.store, { name: 'ada' });
+  const whole = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { read: ['notes'] } } }) });
+  assert.deepEqual(whole.store, { notes: ['a', 'b'] });
+});

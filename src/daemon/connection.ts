@@ -83,7 +83,7 @@ export class Connection {
                 this.#mux.sendEvent({ t: 'changes-json', store: engine.name, json: sharedJson(records) });
                 return;
               }
-              const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops), source: r.source }));
+              const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc), source: r.source }));
               this.#mux.sendEvent({ t: 'changes', store: engine.name, changes });
             }));
           }

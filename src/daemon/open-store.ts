@@ -222,13 +222,13 @@ export class OpenStore {
 
   /** A client's write: the policy gate, the rate limit, a backup first where the write destroys data, then commit. */
   async write(write: ParsedWrite, client: Requester): Promise<{ rev: number }> {
-    client.access.authorize(write);
+    client.access.authorize(write, this.engine.doc);
     client.policy.takeWriteToken(this.name);
     this.#refuseOversized(write);
     const before = BACKUP_BEFORE[write.kind];
     if (before) await this.backups.createSafe(before);
     const source = write.kind === 'restore' ? `restore:${client.id}` : client.id;
-    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths));
+    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths, this.engine.doc));
   }
 
   /**
@@ -276,7 +276,7 @@ export class OpenStore {
   history(query: unknown, access: StoreAccess): HistoryEntry[] {
     const q = query === undefined || query === null ? {} : query;
     if (typeof q !== 'object') throw new StoreError('INVALID_KEY', 'history() takes { sinceRev?, key?, limit? }.', { store: this.name });
-    return this.engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops), inverse: access.filterOps(e.inverse) }))
+    return this.engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops, this.engine.doc), inverse: access.filterOps(e.inverse, this.engine.doc) }))
       .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
   }
 

@@ -27,24 +27,47 @@ function reachesBelow(pattern: Pattern, path: readonly string[]): boolean {
   return true;
 }
 
-/** Removes every subtree of `value` (which sits at `at`) matched by one of `patterns`. Returns a copy. */
+/** What prune() returns for a value that is hidden whole. */
+const HIDDEN = Symbol('hidden');
+
+/**
+ * Array elements are not security units: an index shifts under add/remove, so a pattern that reaches into an array
+ * applies to the array whole. The unit of `path` in `doc` is the path cut at its first array (or the path itself).
+ * Decided against the document, since a policy cannot know which keys hold arrays.
+ */
+export function unitOf(doc: unknown, path: readonly string[]): readonly string[] {
+  let node = doc;
+  for (let i = 0; i < path.length; i++) {
+    if (Array.isArray(node)) return path.slice(0, i);
+    if (node === null || typeof node !== 'object') return path;
+    node = (node as Record<string, unknown>)[path[i]];
+  }
+  return path;
+}
+
+/**
+ * Removes every subtree of `value` (which sits at `at`) matched by one of `patterns`; an array that a pattern reaches
+ * into is removed whole (HIDDEN). Returns a copy.
+ */
 function prune(value: unknown, at: readonly string[], patterns: Pattern[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   const relevant = patterns.filter((p) => reachesBelow(p, at));
   if (relevant.length === 0) return value;
-  const out: Record<string, unknown> | unknown[] = Array.isArray(value) ? [] : {};
+  if (Array.isArray(value)) return HIDDEN;
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const childPath = [...at, k];
     if (relevant.some((p) => covers(p, childPath))) continue;
-    (out as Record<string, unknown>)[k] = prune(v, childPath, relevant);
+    const kept = prune(v, childPath, relevant);
+    if (kept !== HIDDEN) out[k] = kept;
   }
   return out;
 }
 
-/** Keeps only the subtrees matched by `patterns` (read allow-list). */
+/** Keeps only the subtrees matched by `patterns` (read allow-list); a pattern reaching into an array grants none of it. */
 function keepOnly(value: unknown, at: readonly string[], patterns: Pattern[]): unknown {
   if (patterns.some((p) => covers(p, at))) return value;
-  if (value === null || typeof value !== 'object') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const childPath = [...at, k];
@@ -87,18 +110,28 @@ export class StoreAccess {
     return prune(out, [], this.#hidden) as JsonObject;
   }
 
-  /** The ops of a change as this client may see them (ops on hidden paths dropped, values pruned). */
-  filterOps(ops: Operation[]): Operation[] {
+  /**
+   * The ops of a change as this client may see them: ops on hidden paths dropped, values pruned. `doc` (the document
+   * after the change) tells which paths lie in arrays: an op inside an array is shown only to a client that may read
+   * the whole array.
+   */
+  filterOps(ops: Operation[], doc?: unknown): Operation[] {
     if (!this.filtersReads) return ops;
     const out: Operation[] = [];
     for (const op of ops) {
       const path = fromPointer(op.path);
+      const unit = unitOf(doc, path);
+      if (unit.length < path.length) {
+        if (this.canReadWhole(unit)) out.push(op);
+        continue;
+      }
       if (this.#hidden.some((h) => covers(h, path))) continue;
       if (this.#read && !this.#read.some((r) => covers(r, path) || reachesBelow(r, path))) continue;
       if ('value' in op) {
         let value: unknown = op.value;
         if (this.#read && !this.#read.some((r) => covers(r, path))) value = keepOnly(value, path, this.#read);
         value = prune(value, path, this.#hidden);
+        if (value === HIDDEN || value === undefined) continue;
         out.push({ ...op, value } as Operation);
       } else out.push(op);
     }
@@ -122,15 +155,16 @@ export class StoreAccess {
    * tried, so whether a path exists or what a hidden value is cannot show through which error comes back. The engine
    * calls `checkWrite` again with the paths the write actually changed (a `set` below a scalar replaces the scalar).
    */
-  authorize(write: ParsedWrite): void {
+  authorize(write: ParsedWrite, doc: unknown): void {
     if (write.admin) this.checkAdmin(write.admin);
     // import() replaces the whole document: a client that cannot see all of it would delete what it cannot see.
     if (write.kind === 'import') this.checkWholeStore('import()');
     if (!this.filtersWrites) return;
     for (const path of write.reads) {
-      if (!this.canReadWhole(path)) throw new StoreError('PERMISSION_DENIED', `This client may not read "${joinKey(path)}" in store "${this.store}".`, { store: this.store, key: joinKey(path) });
+      const unit = unitOf(doc, path);
+      if (!this.canReadWhole(unit)) throw new StoreError('PERMISSION_DENIED', `This client may not read "${joinKey(unit)}" in store "${this.store}".`, { store: this.store, key: joinKey(unit) });
     }
-    this.checkWrite(write.writes);
+    this.checkWrite(write.writes, doc);
   }
 
   /** Throws PERMISSION_DENIED unless the client may read and write the whole store (import). */
@@ -141,8 +175,10 @@ export class StoreAccess {
   }
 
   /** Throws PERMISSION_DENIED unless every changed path is writable. */
-  checkWrite(paths: readonly (readonly string[])[]): void {
-    for (const path of paths) {
+  checkWrite(paths: readonly (readonly string[])[], doc?: unknown): void {
+    for (const written of paths) {
+      // Inside an array the unit is the array: a write pattern must grant it whole, and nothing in it may be hidden.
+      const path = doc === undefined ? written : unitOf(doc, written);
       const hidden = this.#hidden.some((h) => covers(h, path) || reachesBelow(h, path));
       const writable = this.#write === undefined ? true : this.#write.some((w) => covers(w, path));
       if (hidden || !writable) {
