@@ -325,3 +325,35 @@ test('array elements are not security units: a pattern reaching into an array ap
   const whole = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { read: ['notes'] } } }) });
   assert.deepEqual(whole.store, { notes: ['a', 'b'] });
 });
+
+test('no client can stall the others: a request flood is refused cheaply (RATE_LIMITED) while main keeps writing; snapshots are shared per rev; history pages are capped', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  for (let i = 0; i < 1200; i++) await main.set('name', `n${i}`);
+  const flooder = new ClientConnection(daemon.createPort({ stores: '*', maxRequestsPerSecond: 100 }));
+  t.after(() => flooder.close());
+  await flooder.ready();
+  const flood = Array.from({ length: 300 }, () => flooder.call('snapshot', 'profile'));
+  const writes = Array.from({ length: 20 }, (_, i) => main.set('other', i));
+  const outcomes = await Promise.allSettled(flood);
+  await Promise.all(writes);
+  const limited = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'RATE_LIMITED').length;
+  assert.ok(limited > 200, `most of the flood is refused (${limited} of 300)`);
+  const served = outcomes.filter((o): o is PromiseFulfilledResult<{ rev: number; json: string }> => o.status === 'fulfilled').map((o) => o.value);
+  for (const s of served) assert.deepEqual(JSON.parse(s.json).name, 'n1199');
+  assert.equal(main.get('other'), 19, "main's writes all went through");
+  // History: at most 1,000 records per call, the newest ones.
+  const page = await main.history({ sinceRev: 0, limit: 5000 });
+  assert.equal(page.length, 1000);
+  assert.equal(page.at(-1)!.rev, main.rev);
+  // A window's default budget (no maxRequestsPerSecond) is finite too; main's is not.
+  const window = new ClientConnection(daemon.createPort({ stores: '*' }));
+  t.after(() => window.close());
+  await window.ready();
+  const many = await Promise.allSettled(Array.from({ length: 200 }, () => window.call('snapshot', 'profile')));
+  assert.ok(many.some((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'RATE_LIMITED'));
+  const mainMany = await Promise.allSettled(Array.from({ length: 200 }, () => main.info()));
+  assert.ok(mainMany.every((o) => o.status === 'fulfilled'));
+});

@@ -7,6 +7,15 @@ import type { CommitRecord } from './engine/store-engine.ts';
 import type { OpenStore, Requester } from './open-store.ts';
 import type { Policy } from './policy.ts';
 
+/**
+ * What each request kind costs against a client's request budget (policy.maxRequestsPerSecond): whole-document work
+ * (snapshots, exports, history pages, backups) costs more than a write, which has its own write budget as well.
+ */
+const REQUEST_COST: Partial<Record<keyof DaemonApi, number>> = {
+  subscribe: 20, snapshot: 20, exportStore: 20, importStore: 20, history: 10, rollback: 20,
+  backupsCreate: 20, backupsRestore: 20, backupsVerify: 10, backupsList: 5, info: 5,
+};
+
 /** What a connection needs from the daemon. */
 export interface ConnectionHost {
   /** The open store, or a StoreError (STORE_NOT_FOUND, MIGRATION_FAILED, STORE_LOCKED…). */
@@ -37,7 +46,7 @@ export class Connection {
     this.#policy = policy;
     this.#mux = muxPort(port);
     port.onClose(() => this.close());
-    expose(this.#api(), guardEndpoint(this.#mux.endpoint));
+    expose(this.#api(), guardEndpoint(this.#mux.endpoint, (method) => this.#policy.takeRequestTokens(REQUEST_COST[method as keyof DaemonApi] ?? 1)));
   }
 
   #open(name: unknown): { store: OpenStore; client: Requester } {
@@ -89,7 +98,7 @@ export class Connection {
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
           // be changing the live document.
-          return { rev: engine.rev, json: JSON.stringify(access.filterDoc(engine.doc)), path: engine.checkpoint.path };
+          return { rev: engine.rev, json: store.viewJson(access), path: engine.checkpoint.path };
         });
       }),
       unsubscribe: (name) => run(() => {
@@ -100,8 +109,9 @@ export class Connection {
         return null;
       }),
       snapshot: (name) => run(() => {
-        const { store: { engine }, client } = this.#open(name);
-        return engine.whenCommitted(() => ({ rev: engine.rev, json: JSON.stringify(client.access.filterDoc(engine.doc)), path: engine.checkpoint.path }));
+        const { store, client } = this.#open(name);
+        const { engine } = store;
+        return engine.whenCommitted(() => ({ rev: engine.rev, json: store.viewJson(client.access), path: engine.checkpoint.path }));
       }),
       write: (name, request) => run(() => {
         const { store, client } = this.#open(name);
@@ -132,8 +142,8 @@ export class Connection {
         return store.verifyBackup(id, client);
       }),
       exportStore: (name) => run(() => {
-        const { store: { engine }, client } = this.#open(name);
-        return engine.whenCommitted(() => JSON.stringify(client.access.filterDoc(engine.doc), undefined, '\t'));
+        const { store, client } = this.#open(name);
+        return store.engine.whenCommitted(() => store.viewJson(client.access, true));
       }),
       importStore: (name, json) => run(() => {
         const { store, client } = this.#open(name);
@@ -190,12 +200,12 @@ function sharedJson(records: CommitRecord[]): string {
  * untrusted, so only `APPLY` of an allow-listed method with plain (RAW) arguments reaches it; anything else gets
  * a PROTOCOL_MISMATCH reply (when it carries an id to reply to) or is dropped.
  */
-function guardEndpoint(endpoint: Endpoint): Endpoint {
+function guardEndpoint(endpoint: Endpoint, admit: (method: string) => boolean): Endpoint {
   type L = (event: { data: unknown }) => void;
   const wrapped = new Map<unknown, L>();
-  const reject = (id: unknown, message: string) => {
+  const reject = (id: unknown, message: string, code: 'PROTOCOL_MISMATCH' | 'RATE_LIMITED' = 'PROTOCOL_MISMATCH') => {
     if (typeof id !== 'string' || id.length > 200) return;
-    const error = new StoreError('PROTOCOL_MISMATCH', message).toJSON();
+    const error = new StoreError(code, message).toJSON();
     endpoint.postMessage({ id, type: 'RAW', value: { ok: false, error } satisfies Result<never> });
   };
   return {
@@ -208,6 +218,11 @@ function guardEndpoint(endpoint: Endpoint): Endpoint {
         if (!m || typeof m !== 'object') return;
         if (m.type !== 'APPLY' || !Array.isArray(m.path) || m.path.length !== 1 || typeof m.path[0] !== 'string' || !DAEMON_METHODS.has(m.path[0])) {
           reject(m.id, `Unknown request ${JSON.stringify(m.type)} ${JSON.stringify(m.path)}; the daemon answers only its documented methods. Are main and renderer on the same version?`);
+          return;
+        }
+        // Budgeted before its arguments are looked at: a flood is refused at the cost of this check.
+        if (!admit(m.path[0])) {
+          reject(m.id, `This client sends more requests than its budget allows; slow down (policy.maxRequestsPerSecond).`, 'RATE_LIMITED');
           return;
         }
         if (!Array.isArray(m.argumentList) || m.argumentList.some((a) => !a || typeof a !== 'object' || (a as { type?: unknown }).type !== 'RAW')) {

@@ -220,6 +220,23 @@ export class OpenStore {
     return this.engine.rev;
   }
 
+  /** Serialized views of the document, one per rev and view (whole, or one client's access), shared by every request. */
+  readonly #views = new WeakMap<object, { rev: number; compact?: string; pretty?: string }>();
+  readonly #wholeView = {};
+
+  /**
+   * The document as `access` may see it, as JSON text: serialized once per rev for every client that asks (clients that
+   * see the whole store share one text), so a window that floods snapshot/export costs a cache lookup, not a
+   * serialization of the store. Call at a commit point.
+   */
+  viewJson(access: StoreAccess, pretty = false): string {
+    const key = access.filtersReads ? access : this.#wholeView;
+    let view = this.#views.get(key);
+    if (!view || view.rev !== this.engine.rev) this.#views.set(key, (view = { rev: this.engine.rev }));
+    if (pretty) return (view.pretty ??= JSON.stringify(access.filterDoc(this.engine.doc), undefined, '\t'));
+    return (view.compact ??= JSON.stringify(access.filterDoc(this.engine.doc)));
+  }
+
   /** A client's write: the policy gate, the rate limit, a backup first where the write destroys data, then commit. */
   async write(write: ParsedWrite, client: Requester): Promise<{ rev: number }> {
     client.access.authorize(write, this.engine.doc);

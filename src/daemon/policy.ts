@@ -198,6 +198,7 @@ export class StoreAccess {
 export class Policy {
   readonly #policy: ClientPolicy;
   readonly #tokens: { level: number; last: number } = { level: 0, last: 0 };
+  readonly #requests: { level: number; last: number } = { level: 0, last: 0 };
   readonly #rate: number | undefined;
 
   constructor(policy: unknown, readonly trusted: boolean) {
@@ -214,6 +215,22 @@ export class Policy {
     const rules = stores === '*' ? undefined : stores[store];
     const admin = this.#policy.admin ?? this.trusted;
     return new StoreAccess(store, allowed, rules, this.trusted ? [] : encryptedKeys, admin);
+  }
+
+  /**
+   * The request budget, a cost-based token bucket (burst: two seconds' worth): false when the client is over it.
+   * Untrusted clients get policy.maxRequestsPerSecond (default 1,000 cost units per second); main is not limited.
+   */
+  takeRequestTokens(cost: number): boolean {
+    const rate = this.#policy.maxRequestsPerSecond ?? (this.trusted ? undefined : 1000);
+    if (rate === undefined) return true;
+    const now = performance.now();
+    const budget = this.#requests;
+    budget.level = budget.last === 0 ? 2 * rate : Math.min(2 * rate, budget.level + ((now - budget.last) / 1000) * rate);
+    budget.last = now;
+    if (budget.level < cost) return false;
+    budget.level -= cost;
+    return true;
   }
 
   /** Token bucket: throws RATE_LIMITED past maxWritesPerSecond (burst of one second's worth). */

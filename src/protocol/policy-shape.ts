@@ -10,7 +10,7 @@ const RULE_KEYS = ['read', 'write', 'hidden'] as const;
 export function checkPolicyShape(policy: unknown): ClientPolicy | undefined {
   if (policy === undefined) return undefined;
   if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) {
-    throw new TypeError('A client policy is an object: { stores?: "*" | { [store]: { read?, write?, hidden? } }, admin?: boolean, maxWritesPerSecond?: number }.');
+    throw new TypeError('A client policy is an object: { stores?: "*" | { [store]: { read?, write?, hidden? } }, admin?: boolean, maxWritesPerSecond?: number, maxRequestsPerSecond?: number }.');
   }
   const p = policy as Record<string, unknown>;
   const stores = p.stores;
@@ -30,9 +30,11 @@ export function checkPolicyShape(policy: unknown): ClientPolicy | undefined {
     }
   }
   if (p.admin !== undefined && typeof p.admin !== 'boolean') throw new TypeError('policy.admin must be true or false.');
-  const rate = p.maxWritesPerSecond;
-  if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate))) {
-    throw new TypeError('policy.maxWritesPerSecond must be a positive number.');
+  for (const key of ['maxWritesPerSecond', 'maxRequestsPerSecond'] as const) {
+    const rate = p[key];
+    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || !Number.isFinite(rate))) {
+      throw new TypeError(`policy.${key} must be a positive number.`);
+    }
   }
   return policy as ClientPolicy;
 }

@@ -79,6 +79,8 @@ export interface ClientPolicy {
   /** backups.restore, rollback, import, clear (default: main yes, windows no). */
   admin?: boolean;
   maxWritesPerSecond?: number;
+  /** Request budget in cost units per second (a write costs 1, a snapshot or export 20); default 1,000 for windows, none for main. */
+  maxRequestsPerSecond?: number;
 }
 
 /** Who made a change: a client id, `external` (hand edit), `rollback`, `restore`, `migration`. */

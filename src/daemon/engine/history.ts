@@ -4,6 +4,9 @@ import type { HistoryEntry, StoreDefinition } from '../../protocol/types.ts';
 import type { RollbackTarget, WriteTarget } from '../../protocol/write.ts';
 import type { Journal } from '../storage/journal.ts';
 
+/** The most records one history() call returns. */
+export const MAX_PAGE = 1000;
+
 /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
 export function queryHistory(journal: Journal, rev: number, store: string, query: { sinceRev?: unknown; key?: unknown; limit?: unknown }): HistoryEntry[] {
   const since = query.sinceRev ?? 0;
@@ -11,14 +14,17 @@ export function queryHistory(journal: Journal, rev: number, store: string, query
   const limit = query.limit ?? 100;
   if (typeof limit !== 'number' || limit < 1 || !Number.isInteger(limit)) throw new StoreError('INVALID_KEY', 'history: limit must be a positive integer.', { store });
   const keySegments = query.key === undefined ? undefined : parseKey(query.key, store);
-  let entries = journal.read(since + 1, rev);
+  // A page is at most MAX_PAGE records, and without a key filter only the records of that page are read: a client
+  // asking again and again cannot make the daemon read the whole retained journal each time.
+  const page = Math.min(limit, MAX_PAGE);
+  let entries = journal.read(keySegments ? since + 1 : Math.max(since + 1, rev - page + 1), rev);
   if (keySegments) {
     entries = entries.filter((e) => e.ops.some((op) => {
       const p = fromPointer(op.path, store);
       return isPrefix(keySegments, p) || isPrefix(p, keySegments);
     }));
   }
-  return entries.slice(-limit);
+  return entries.slice(-page);
 }
 
 /**
