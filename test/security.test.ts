@@ -357,3 +357,22 @@ test('no client can stall the others: a request flood is refused cheaply (RATE_L
   const mainMany = await Promise.allSettled(Array.from({ length: 200 }, () => main.info()));
   assert.ok(mainMany.every((o) => o.status === 'fulfilled'));
 });
+
+test('a migration scratch copy never holds plaintext of encrypted keys, including values the migration writes', async () => {
+  const cwd = tmpDir();
+  // Version 1 of the store: an encrypted key written in normal operation.
+  const v1 = defineStore<Vault>({ name: 'vault', version: '1.0.0', encryptedKeys: ['ai.apiKey'] });
+  const first = await startDaemon(cwd, { stores: [v1], encryptionKey: key(8) });
+  await (await first.store<Vault>('vault')).set('ai', { apiKey: 'sk-old' });
+  await first.close();
+  const fixture = path.join(import.meta.dirname, 'fixtures', 'stores-encrypted-migration.ts');
+  const second = await startDaemon(cwd, { stores: fixture, encryptionKey: key(8) });
+  const store = await second.store<Vault & { seen?: { before: boolean; after: boolean } }>('vault');
+  assert.deepEqual(store.get('seen'), { before: false, after: false }, 'the scratch file held only ciphertext');
+  assert.equal(store.get('ai.apiKey'), 'sk-written-by-migration', 'the migration saw and wrote plain values');
+  await second.close();
+  for (const name of fs.readdirSync(cwd)) {
+    const file = path.join(cwd, name);
+    if (fs.statSync(file).isFile()) assert.ok(!fs.readFileSync(file, 'utf8').includes('sk-'), `${name} holds no plaintext`);
+  }
+});

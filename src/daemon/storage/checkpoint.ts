@@ -82,19 +82,21 @@ export class CheckpointFile {
       // this right before it writes the file: the mark is recorded first, keeping the one before as `previous`, so a
       // crash between the two leaves a file the mark still knows.
       serialize: (value: unknown) => {
+        // A migration's scratch file holds ciphertext too, also of values the migration itself writes.
+        if (!own) return JSON.stringify(this.#sealRaw(value), undefined, '\t');
         const text = JSON.stringify(value, undefined, '\t');
-        if (!own) return text;
         this.#recordMark(text, value);
         return (this.lastText = text);
       },
       // At open, conf reads the file two or three times and we inspected it once already: parse each text once
       // (tens of ms at 10 MB). Each read gets its own copy of the top level; nothing mutates the parsed tree then.
-      deserialize: (text: string) => {
+      // A scratch instance opens what its serialize sealed.
+      deserialize: own ? (text: string) => {
         const hit = this.#parsing?.text === text ? this.#parsing.value : undefined;
         const value: unknown = hit ?? JSON.parse(text);
         if (this.#parsing) this.#parsing = { text, value };
         return value !== null && typeof value === 'object' && !Array.isArray(value) ? { ...value } : value;
-      },
+      } : (text: string) => this.#unseal(JSON.parse(text) as Record<string, unknown>),
       ...extra,
     };
   }
@@ -241,14 +243,15 @@ export class CheckpointFile {
     const scratch = fs.mkdtempSync(path.join(this.#opts.cwd, prefix));
     try {
       const seed = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ cwd: scratch }, false) as never);
-      // Sealed here too: no file holds encrypted keys in clear (migrations see them as ciphertext strings).
-      seed.store = { ...this.#seal(structuredClone(doc)), [INTERNAL_KEY]: structuredClone(internal) };
+      // The scratch instances seal on write and open on read (see #options): no file holds encrypted keys in clear,
+      // while migrations see plain values, as they would in electron-store.
+      seed.store = { ...structuredClone(doc), [INTERNAL_KEY]: structuredClone(internal) };
       const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({
         cwd: scratch, projectVersion: version, migrations, defaults: this.#opts.defaults,
       }, false) as never);
       const { [INTERNAL_KEY]: internalRaw, ...migrated } = conf.store as Record<string, unknown>;
       const nextInternal = (internalRaw && typeof internalRaw === 'object' ? internalRaw : {}) as Record<string, unknown>;
-      return { doc: this.#unseal(JSON.parse(JSON.stringify(migrated)) as JsonObject) as JsonObject, internal: nextInternal };
+      return { doc: JSON.parse(JSON.stringify(migrated)) as JsonObject, internal: nextInternal };
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }
@@ -256,6 +259,13 @@ export class CheckpointFile {
 
   #seal(doc: JsonObject): JsonObject {
     return this.#opts.cipher ? this.#opts.cipher.sealDoc(doc) : doc;
+  }
+
+  /** Seals the values of a file's content (its `__internal__` untouched). */
+  #sealRaw(raw: unknown): unknown {
+    if (!this.#opts.cipher?.active || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+    const { [INTERNAL_KEY]: internal, ...doc } = raw as Record<string, unknown>;
+    return { ...this.#seal(doc as JsonObject), ...(internal !== undefined && { [INTERNAL_KEY]: internal }) };
   }
 
   /** Opens sealed values of a document read from the file (its `__internal__` untouched). */
