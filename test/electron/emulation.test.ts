@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { BrowserWindow, getApp, getSafeStorage, MessageChannelMain, MessagePortMain, utilityProcess, webContents, type UtilityProcess } from './emulation/main-process.ts';
+import { BrowserWindow, getApp, getSafeStorage, ipcMain, MessageChannelMain, MessagePortMain, utilityProcess, webContents, type IpcMainEvent, type UtilityProcess } from './emulation/main-process.ts';
 import { app, fixture, inPage, nextEvent } from './helpers.ts';
 import { tmpDir } from '../helpers.ts';
 
@@ -150,13 +150,13 @@ test('utilityProcess.fork: spawn, pid, process.type utility, the env replaced wh
   assert.equal(info.type, 'utility');
   assert.equal(info.hasApp, false, 'a utility process has no app');
   assert.equal(info.hasIpcMain, false, 'nor ipcMain');
-  assert.equal(info.hasMessageChannelMain, true);
+  assert.equal(info.hasMessageChannelMain, false, 'nor MessageChannelMain (lib/utility/api/module-list.ts)');
   assert.deepEqual(info.env, ['ONLY_THIS'], 'a non-empty env replaces the environment');
   assert.deepEqual(info.argv, ['--flag']);
   assert.equal(await firstLine, 'utility-echo started');
   const exited = nextEvent<number>(child, 'exit');
   assert.equal(child.kill(), true);
-  await exited;
+  assert.equal(await exited, 0, 'kill() is reported as exit code 0 (UtilityProcessWrapper::HandleTermination)');
   assert.equal(child.pid, undefined);
   assert.equal(child.kill(), false, 'kill() after exit reports false');
 });
@@ -211,7 +211,7 @@ test('utilityProcess: process.exit(code) in the child is the exit event\'s code'
 
 test('webContents.postMessage reaches the preload\'s ipcRenderer with DOM ports, which the page gets via window.postMessage', async () => {
   await app.whenReady();
-  const win = new BrowserWindow({ webPreferences: { preload: fixture('echo-preload.ts') } });
+  const win = new BrowserWindow({ webPreferences: { preload: fixture('echo-preload.cjs') } });
   const events: string[] = [];
   for (const name of ['did-start-loading', 'did-start-navigation', 'dom-ready', 'did-finish-load']) win.webContents.on(name, () => events.push(name));
   await win.loadFile(fixture('echo.html'));
@@ -250,7 +250,7 @@ test('webContents.postMessage: without a preload listening, the message and its 
 
 test('dom-ready fires after the page scripts ran without waiting for their top-level await; did-finish-load waits', async () => {
   await app.whenReady();
-  const win = new BrowserWindow({ webPreferences: { preload: fixture('echo-preload.ts') } });
+  const win = new BrowserWindow({ webPreferences: { preload: fixture('echo-preload.cjs') } });
   win.webContents.once('dom-ready', () => win.webContents.postMessage('echo', 'go'));
   await win.loadFile(fixture('tla.html'));
   assert.equal(await inPage(win, 'phase'), 'after top-level await: go');
@@ -295,10 +295,127 @@ test('safeStorage: async round trip; ciphertext hides the text; a rotated key as
   safeStorage.available = false;
   try {
     assert.equal(await safeStorage.isAsyncEncryptionAvailable(), false);
-    await assert.rejects(safeStorage.encryptStringAsync('x'), /not available/);
+    await assert.rejects(safeStorage.encryptStringAsync('x'), /Error while encrypting the text provided to safeStorage.encryptStringAsync/);
   } finally {
     safeStorage.available = true;
   }
+});
+
+test('utilityProcess: an unhandled rejection is not fatal there (warn-with-error-code): a warning, exitCode 1, still running', async () => {
+  await app.whenReady();
+  const child = fork({ stdio: 'pipe' });
+  child.stdout!.resume();
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += String(chunk)));
+  assert.deepEqual(await ask(child, { op: 'reject' }), { alive: true, exitCode: 1 });
+  assert.deepEqual(await ask(child, { op: 'echo', value: 'still here' }), { echo: 'still here', ports: 0 });
+  assert.match(stderr, /a rejection nobody handles/);
+  child.kill();
+  await nextEvent(child, 'exit');
+});
+
+test('utilityProcess: `electron` exports only the utility modules there: importing app fails to link', async () => {
+  await app.whenReady();
+  const child = fork({ stdio: 'ignore' });
+  const reply = await ask(child, { op: 'import-app' });
+  assert.equal(reply.linked, false);
+  assert.equal(reply.name, 'SyntaxError');
+  assert.match(String(reply.message), /does not provide an export named 'app'/);
+  child.kill();
+  await nextEvent(child, 'exit');
+});
+
+test('utilityProcess: an OS process of its own: pid (also process.pid inside) is not main\'s, and is gone once exit is emitted', async () => {
+  await app.whenReady();
+  const child = fork({ stdio: 'ignore' });
+  const { pid } = await ask(child, { op: 'pid' });
+  assert.equal(pid, child.pid);
+  assert.notEqual(pid, process.pid);
+  process.kill(pid as number, 0);
+  child.kill();
+  await nextEvent(child, 'exit');
+  assert.throws(() => process.kill(pid as number, 0), { code: 'ESRCH' });
+});
+
+test('utilityProcess: killed from outside (kill -9 <pid>) it exits with the signal number', async () => {
+  await app.whenReady();
+  const child = fork({ stdio: 'ignore' });
+  await ask(child, { op: 'echo', value: 1 });
+  const exited = nextEvent<number>(child, 'exit');
+  child.emulationKillProcess();
+  assert.equal(await exited, 9);
+});
+
+test('DOM MessagePort: \'close\' fires in the page when main closes the other end', async () => {
+  await app.whenReady();
+  const win = new BrowserWindow({ webPreferences: { preload: fixture('echo-preload.cjs') } });
+  await win.loadFile(fixture('echo.html'));
+  const { port1, port2 } = new MessageChannelMain();
+  win.webContents.postMessage('echo', 'a port', [port2]);
+  port1.start();
+  const reply = messages(port1);
+  port1.postMessage('ping');
+  await reply;
+  port1.close();
+  assert.equal(await inPage(win, 'portClosed'), 'closed');
+  win.destroy();
+});
+
+test('sandboxed preload: one CommonJS script whose require knows only electron, events, timers, url', async (t) => {
+  await app.whenReady();
+  const win = new BrowserWindow({ webPreferences: { sandbox: true, preload: fixture('probe-preload.cjs') } });
+  t.after(() => win.destroy());
+  await win.loadFile(fixture('lazy.html'));
+  assert.deepEqual(await inPage(win, 'preloadRequire'), {
+    electron: 'ok', events: 'ok', 'node:events': 'ok', timers: 'ok', url: 'ok',
+    fs: 'module not found: fs', path: 'module not found: path', 'node:fs': 'module not found: node:fs',
+    '../../../src/index.ts': 'module not found: ../../../src/index.ts',
+  });
+});
+
+test('sandboxed preload: an ES module preload does not run (so the store preload must be bundled to CommonJS)', async (t) => {
+  await app.whenReady();
+  // fixtures/preload.ts imports the library's preload module: fine with Node integration, not in a sandbox.
+  const win = new BrowserWindow({ webPreferences: { sandbox: true, preload: fixture('preload.ts') } });
+  t.after(() => win.destroy());
+  await win.loadFile(fixture('lazy.html'));
+  // It never ran: the page asks for a port and nobody answers.
+  const failure = await inPage<{ code: string }>(win, `open('settings', 200)`);
+  assert.equal(failure.code, 'TIMEOUT');
+});
+
+test('ipcMain: ipcRenderer.send reaches ipcMain.on with the sender web contents and its main frame; invoke reaches handle', async (t) => {
+  await app.whenReady();
+  const win = new BrowserWindow({ webPreferences: { sandbox: true, preload: fixture('probe-preload.cjs') } });
+  t.after(() => win.destroy());
+  await win.loadFile(fixture('lazy.html'));
+  const got = new Promise<{ event: IpcMainEvent; args: unknown[] }>((resolve) => ipcMain.once('probe', (event: IpcMainEvent, ...args: unknown[]) => resolve({ event, args })));
+  await inPage(win, `preloadIpc.send('probe', 1, { two: 2 })`);
+  const { event, args } = await got;
+  assert.deepEqual(args, [1, { two: 2 }]);
+  assert.equal(event.sender, win.webContents);
+  assert.equal(event.senderFrame, win.webContents.mainFrame);
+  assert.equal(event.senderFrame!.url, win.webContents.getURL());
+  assert.equal(event.senderFrame!.origin, 'file://');
+  ipcMain.handle('probe-invoke', (_event: IpcMainEvent, n: unknown) => (n as number) * 2);
+  t.after(() => ipcMain.removeHandler('probe-invoke'));
+  assert.equal(await inPage(win, `preloadIpc.invoke('probe-invoke', 21)`), 42);
+  assert.match(await inPage<string>(win, `preloadIpc.invoke('nobody-handles').catch((e) => e.message)`), /Error invoking remote method 'nobody-handles': Error: No handler registered for 'nobody-handles'/);
+});
+
+test('beforeunload: a page that cancels it keeps its window (will-prevent-unload is emitted) unless main calls preventDefault() there', async () => {
+  await app.whenReady();
+  const win = new BrowserWindow({ webPreferences: {} });
+  await win.loadFile(fixture('lazy.html'));
+  await inPage(win, `window.addEventListener('beforeunload', (e) => e.preventDefault()), 'armed'`);
+  const prevented = nextEvent(win.webContents, 'will-prevent-unload');
+  win.close();
+  await prevented;
+  assert.equal(win.isDestroyed(), false, 'the page kept its window');
+  const closed = nextEvent(win, 'closed');
+  win.webContents.once('will-prevent-unload', (event: { preventDefault(): void }) => event.preventDefault());
+  win.close();
+  await closed;
 });
 
 /** Resolves at once if `done()` already holds, else on the next `event`. */

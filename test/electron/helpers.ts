@@ -2,7 +2,10 @@
  * Helpers for tests against the Electron emulation. Import './emulation/register.ts' before this module in a test
  * file: it makes the test process an Electron main process.
  */
+import { buildSync } from 'esbuild';
 import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +19,23 @@ app.on('window-all-closed', () => {});
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const fixture = (name: string) => path.join(fixtures, name);
+
+/**
+ * A preload as an app ships it for a sandboxed window (Electron's default): `fixtures/<name>` (which imports the
+ * library's preload from src/) bundled into one CommonJS file, `electron` left to the sandbox's require.
+ */
+export function bundledPreload(name = 'preload.ts'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-preload-'));
+  const outfile = path.join(dir, name.replace(/\.ts$/, '.cjs'));
+  buildSync({ entryPoints: [fixture(name)], bundle: true, format: 'cjs', platform: 'browser', external: ['electron'], conditions: ['source'], outfile, logLevel: 'silent' });
+  return outfile;
+}
+
+let storePreload: string | undefined;
+/** The store preload (fixtures/preload.ts: exposeStorePort()), bundled once per test process. */
+export function storePreloadBundle(): string {
+  return (storePreload ??= bundledPreload());
+}
 
 /** Starts the daemon as Electron's main would (utility process, userData = a fresh temp folder); closed after `t`. */
 export async function startElectronDaemon(t: TestContext, options: Partial<DaemonOptions> = {}): Promise<{ daemon: StoreDaemon; userData: string; child: UtilityProcess }> {
@@ -35,7 +55,7 @@ export function currentUtilityProcess(): UtilityProcess {
 
 /** Opens a window with the store preload (unless `preload: false`) and waits for its page to load; gone after `t`. */
 export async function openWindow(t: TestContext, page = 'window.html', options: { preload?: boolean } = {}): Promise<BrowserWindow> {
-  const win = new BrowserWindow({ show: false, webPreferences: { contextIsolation: true, sandbox: true, ...(options.preload !== false && { preload: fixture('preload.ts') }) } });
+  const win = new BrowserWindow({ show: false, webPreferences: { contextIsolation: true, sandbox: true, ...(options.preload !== false && { preload: storePreloadBundle() }) } });
   t.after(() => win.destroy());
   await win.loadFile(fixture(page));
   return win;

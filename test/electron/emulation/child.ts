@@ -8,6 +8,8 @@ import { markProcess, registerHooks } from './setup.ts';
 
 const data = workerData as ChildData;
 markProcess(data.kind);
-registerHooks();
+// A utility process is an OS process of its own in Electron: its pid is that of the OS process standing in for it.
+if (data.kind === 'utility') Object.defineProperty(process, 'pid', { value: data.pid, enumerable: true });
+registerHooks(data.kind);
 if (data.kind === 'utility') await (await import('./utility.ts')).runUtility(data);
 else await (await import('./renderer.ts')).runRenderer(data);

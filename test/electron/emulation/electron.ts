@@ -1,26 +1,18 @@
 /**
- * What `import 'electron'` gives under the emulation, per process type, as in Electron: the main process gets
- * app/BrowserWindow/webContents/utilityProcess/MessageChannelMain/safeStorage; a utility process only
- * MessageChannelMain (no app, no ipcMain — electron-store relies on that); a renderer (preload) ipcRenderer.
+ * What `import 'electron'` gives in the emulated main process. Each process type has its own module, as in Electron,
+ * where `electron` exports only that process's modules — so `import { app } from 'electron'` fails to link in a
+ * utility process or a renderer (hooks.mjs resolves `electron` to the module of the thread's process type):
+ * - main (this file): app, BrowserWindow, BrowserView, WebContentsView, webContents, ipcMain, utilityProcess,
+ *   MessageChannelMain, safeStorage, shell;
+ * - utility process (electron-utility.ts): Electron's lib/utility/api/module-list.ts lists LanguageModelUtility,
+ *   localAIHandler, net and systemPreferences — no app, no ipcMain, no MessageChannelMain. None of them is modelled,
+ *   so the module exports nothing but its (empty) default;
+ * - renderer / preload (electron-renderer.ts): ipcRenderer, contextBridge.
  */
 import * as main from './main-process.ts';
-import { MessageChannelMain } from './ports.ts';
 
-const type = (process as { type?: string }).type;
-const isMain = type === 'browser';
-const isUtility = type === 'utility';
-const isRenderer = type === 'renderer';
-const renderer = isRenderer ? await import('./renderer.ts') : undefined;
+export const app = main.getApp();
+export const { BrowserWindow, BrowserView, WebContentsView, webContents, utilityProcess, shell, MessageChannelMain, ipcMain } = main;
+export const safeStorage = main.getSafeStorage();
 
-export const app = isMain ? main.getApp() : undefined;
-export const BrowserWindow = isMain ? main.BrowserWindow : undefined;
-export const webContents = isMain ? main.webContents : undefined;
-export const utilityProcess = isMain ? main.utilityProcess : undefined;
-export const safeStorage = isMain ? main.getSafeStorage() : undefined;
-export const shell = isMain ? main.shell : undefined;
-const channel = isMain || isUtility ? MessageChannelMain : undefined;
-export { channel as MessageChannelMain };
-export const ipcMain = undefined;
-export const ipcRenderer = renderer?.ipcRenderer;
-
-export default { app, BrowserWindow, webContents, utilityProcess, safeStorage, shell, MessageChannelMain: channel, ipcMain, ipcRenderer };
+export default { app, BrowserWindow, BrowserView, WebContentsView, webContents, utilityProcess, safeStorage, shell, MessageChannelMain, ipcMain };

@@ -8,7 +8,9 @@
  *   throws a TypeError (the transfer argument, when given, must be an array); `close()` emits `'close'` on the port
  *   itself synchronously and on its peer asynchronously.
  * - `DomMessagePort` (renderer: preload and page): an EventTarget; `'message'` events with `data`/`ports`; queued
- *   until `start()` (or until `onmessage` is set); no `'close'` event at all (Chromium does not ship one).
+ *   until `start()` (or until `onmessage` is set); a `'close'` event (and `onclose`) when its entangled port is
+ *   closed or goes away with its process or document — Chromium fires it since 2024 (HTML's "disentangle": `close`
+ *   goes to the other port, never to the one that called `close()`).
  *
  * Across threads every message travels as an {@link Envelope}: the data plus the Node ports behind transferred ports.
  */
@@ -182,10 +184,27 @@ export class DomMessagePort extends EventTarget {
   #port: NodeMessagePort | undefined;
   #started = false;
   #onmessage: MessageHandler = null;
+  #onclose: ((event: Event) => void) | null = null;
+  readonly #peerClosed = () => {
+    if (!this.#port) return;
+    this.#port = undefined;
+    this.dispatchEvent(new Event('close'));
+  };
 
   constructor(port: NodeMessagePort) {
     super();
     this.#port = port;
+    port.on('close', this.#peerClosed);
+  }
+
+  get onclose(): ((event: Event) => void) | null {
+    return this.#onclose;
+  }
+
+  set onclose(handler: ((event: Event) => void) | null) {
+    if (this.#onclose) this.removeEventListener('close', this.#onclose);
+    this.#onclose = handler;
+    if (handler) this.addEventListener('close', handler);
   }
 
   postMessage(message: unknown, transferOrOptions: DomMessagePort[] | { transfer?: DomMessagePort[] } = []): void {
@@ -213,6 +232,7 @@ export class DomMessagePort extends EventTarget {
   close(): void {
     const port = this.#port;
     this.#port = undefined;
+    port?.off('close', this.#peerClosed);
     port?.close();
   }
 
@@ -236,6 +256,7 @@ export class DomMessagePort extends EventTarget {
     if (!port) throw new DOMException('An object could not be cloned.', 'DataCloneError');
     this.#port = undefined;
     port.removeAllListeners('message');
+    port.off('close', this.#peerClosed);
     return port;
   }
 }

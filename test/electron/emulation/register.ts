@@ -7,4 +7,4 @@
 import { markProcess, registerHooks } from './setup.ts';
 
 markProcess('browser');
-registerHooks();
+registerHooks('browser');

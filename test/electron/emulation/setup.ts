@@ -3,7 +3,12 @@ import { register } from 'node:module';
 
 export const ELECTRON_VERSION = '45.4.1';
 export const HOOKS_URL = new URL('./hooks.mjs', import.meta.url).href;
-export const ELECTRON_URL = new URL('./electron.ts', import.meta.url).href;
+/** The `electron` module of each process type (Electron exports only that process's modules). */
+export const ELECTRON_URLS: Record<ProcessType, string> = {
+  browser: new URL('./electron.ts', import.meta.url).href,
+  utility: new URL('./electron-utility.ts', import.meta.url).href,
+  renderer: new URL('./electron-renderer.ts', import.meta.url).href,
+};
 export const CHILD_URL = new URL('./child.ts', import.meta.url).href;
 /** Marks a page script's URL so the load hook reports when its synchronous part ran. */
 export const PAGE_QUERY = 'electron-emulation-page';
@@ -18,7 +23,7 @@ export function markProcess(type: ProcessType): void {
   }
 }
 
-/** Makes `import 'electron'` resolve to the emulation in this thread. */
-export function registerHooks(): void {
-  register(HOOKS_URL, { data: { electronUrl: ELECTRON_URL, pageQuery: PAGE_QUERY } });
+/** Makes `import 'electron'` resolve to the emulation's module for this thread's process type. */
+export function registerHooks(type: ProcessType): void {
+  register(HOOKS_URL, { data: { electronUrl: ELECTRON_URLS[type], pageQuery: PAGE_QUERY } });
 }

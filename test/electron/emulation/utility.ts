@@ -2,6 +2,8 @@
  * Inside an emulated utility process (a worker thread): `process.parentPort` as Electron defines it — an
  * EventEmitter whose 'message' events are `{data, ports}` (ports are MessagePortMain), queued until the first
  * 'message' listener is added (Electron starts the port then) — and `postMessage(message)` back to main.
+ * Node runs with `--unhandled-rejections=warn-with-error-code` here (main-process.ts passes it in the worker's
+ * execArgv), as in Electron's utility processes: an unhandled rejection warns and sets `process.exitCode`, nothing more.
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
@@ -72,5 +74,13 @@ export async function runUtility(data: { modulePath: string; args: string[]; con
     }
   });
   data.control.unref();
-  await import(pathToFileURL(data.modulePath).href);
+  try {
+    await import(pathToFileURL(data.modulePath).href);
+  } catch (error) {
+    // As Electron's lib/utility/init.ts: an entry that fails to load or throws while it evaluates is an uncaught
+    // exception (triggerUncaughtException), which ends the process — not an unhandled rejection, which would not.
+    setImmediate(() => {
+      throw error;
+    });
+  }
 }
