@@ -4,6 +4,7 @@ import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import { isStoreName } from '../protocol/store-name.ts';
 import type { ClientPolicy, StoreDefinition } from '../protocol/types.ts';
 import { checkJsonValue } from '../protocol/values.ts';
+import { checkWindowOrigins } from './origins.ts';
 
 /** Options of `startStoreDaemon`. */
 export interface DaemonOptions {
@@ -18,8 +19,18 @@ export interface DaemonOptions {
   host?: 'utility-process' | 'worker';
   /** 32 bytes; never sent to windows. */
   encryptionKey?: Uint8Array;
-  /** Hand every BrowserWindow a port (default true in Electron). */
+  /**
+   * Hand every window and view a port (default true in Electron): BrowserWindows, WebContentsViews, BrowserViews and
+   * offscreen windows, present and future. `<webview>` guests, DevTools and extension pages get none (attach one
+   * with `daemon.attach(webContents, policy)` if you must).
+   */
   attachWindows?: boolean;
+  /**
+   * Origins whose pages get a port besides the app's own (`file:` pages and custom-protocol pages such as
+   * `app://…`), e.g. a dev server: `['http://localhost:5173']`. A page of any other origin gets no port, whether
+   * attached automatically or with `daemon.attach()`, and a page that navigates to one loses its port.
+   */
+  windowOrigins?: string[];
   /** The policy windows get (default: every store, no admin, encrypted keys hidden). */
   windowPolicy?: ClientPolicy;
   /** Supervisor: at most `maxRestarts` (default 5) restarts of a crashed daemon within `windowMs` (default 60 s). */
@@ -52,6 +63,7 @@ export function checkDaemonOptions(options: unknown): DaemonOptions {
   if (o.daemonPath !== undefined && typeof o.daemonPath !== 'string') throw new TypeError('daemonPath must be the path of the daemon entry file.');
   if (o.log !== undefined && typeof o.log !== 'function') throw new TypeError('log must be a function (level, line) => void.');
   checkPolicyShape(o.windowPolicy);
+  checkWindowOrigins(o.windowOrigins);
   plainStores(o.stores);
   return o;
 }

@@ -109,6 +109,8 @@ export class StoreDaemon extends EventEmitter {
           else emit();
         } else if (msg.t === 'log') {
           if (msg.level === 'error') this.#report(new StoreError('IO_FAILED', msg.message));
+        } else if (msg.t === 'fatal') {
+          this.#report(new StoreError(msg.code === 'IO_FAILED' ? 'IO_FAILED' : 'DAEMON_UNAVAILABLE', String(msg.message)));
         }
       });
       proc.onExit((code) => {
@@ -143,24 +145,28 @@ export class StoreDaemon extends EventEmitter {
     if (proc !== this.#proc) return;
     this.#proc = undefined;
     exitedDaemons.set(this.#cwd, this.#daemonId);
-    // After close() the client port's own close settles what is pending, after the replies sent before it.
-    if (!this.#closing) this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false);
-    try {
-      this.emit('exit', { code, expected: this.#closing !== undefined });
-    } catch (error) {
-      // A listener that throws must not stop the restart below.
-      this.#report(error);
-    }
+    const expected = this.#closing !== undefined;
     if (this.#state === 'starting') this.#state = 'stopped';
-    if (this.#state !== 'running' && this.#state !== 'restarting') return;
+    // The restart is decided and scheduled before anyone is told: nothing a listener does (or throws) can stop it.
+    const gaveUp = this.#state === 'running' || this.#state === 'restarting' ? !this.#scheduleRestart() : false;
+    // After close() the client port's own close settles what is pending, after the replies sent before it.
+    if (!expected) this.#guard(() => this.#mainConnection?.fail('DAEMON_UNAVAILABLE', `The store daemon exited (code ${code}); the request did not complete.`, false));
+    this.#guard(() => this.emit('exit', { code, expected }));
+    if (gaveUp) {
+      const { maxRestarts = 5, windowMs = 60_000 } = this.#options.restart ?? {};
+      this.#report(new StoreError('DAEMON_UNAVAILABLE', `The store daemon crashed ${maxRestarts + 1} times within ${windowMs} ms; not restarting it again. Check the log for the cause.`));
+      this.#guard(() => this.#mainConnection?.fail('DAEMON_UNAVAILABLE', 'The store daemon keeps crashing and was not restarted.'));
+    }
+  }
+
+  /** Schedules the restart of a crashed daemon (with backoff); false when the crash budget is spent (then stopped). */
+  #scheduleRestart(): boolean {
     const { maxRestarts = 5, windowMs = 60_000 } = this.#options.restart ?? {};
     const now = Date.now();
     this.#restarts = this.#restarts.filter((t) => now - t < windowMs);
     if (this.#restarts.length >= maxRestarts) {
       this.#state = 'stopped';
-      this.#report(new StoreError('DAEMON_UNAVAILABLE', `The store daemon crashed ${maxRestarts + 1} times within ${windowMs} ms; not restarting it again. Check the log for the cause.`));
-      this.#mainConnection?.fail('DAEMON_UNAVAILABLE', 'The store daemon keeps crashing and was not restarted.');
-      return;
+      return false;
     }
     this.#restarts.push(now);
     this.#state = 'restarting';
@@ -170,12 +176,22 @@ export class StoreDaemon extends EventEmitter {
       if (this.#state !== 'restarting') return;
       this.#starting = this.start(previous).then(() => {
         this.#reconnectAll();
-        this.emit('restart', { attempt: this.#restarts.length });
+        this.#guard(() => this.emit('restart', { attempt: this.#restarts.length }));
       }, (error: unknown) => {
         this.#report(error);
       });
     }, delay);
     timer.unref?.();
+    return true;
+  }
+
+  /** Runs a notification; what it throws (a listener's error) is reported, never propagated into the supervisor. */
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#report(error);
+    }
   }
 
   #reconnectAll(): void {
@@ -187,7 +203,15 @@ export class StoreDaemon extends EventEmitter {
     for (const r of [...this.#reattach]) {
       const { local, remote } = this.#launcher.channel();
       this.#connect(remote, r.policy, r.trusted);
-      if (!r.deliver(local)) this.#reattach.delete(r);
+      let delivered = false;
+      try {
+        delivered = r.deliver(local);
+      } catch (error) {
+        // One client that cannot take its port (a window in a bad state) must not keep the others from theirs.
+        (local as { close?(): void }).close?.();
+        this.#report(error);
+      }
+      if (!delivered) this.#reattach.delete(r);
     }
   }
 
@@ -330,9 +354,16 @@ export class StoreDaemon extends EventEmitter {
   }
 
   #report(error: unknown): void {
-    // An 'error' event with no listener would throw from a timer; log instead.
-    if (this.listenerCount('error') > 0) this.emit('error', error);
-    else console.error('[electron-store-daemon]', error);
+    // An 'error' event with no listener would throw from a timer; log instead. A listener that throws is logged too.
+    try {
+      if (this.listenerCount('error') > 0) {
+        this.emit('error', error);
+        return;
+      }
+    } catch (thrown) {
+      console.error('[electron-store-daemon] an \'error\' listener threw:', thrown);
+    }
+    console.error('[electron-store-daemon]', error);
   }
 
   /** Subscribes to a daemon event (see StoreDaemonEvents). */

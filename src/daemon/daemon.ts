@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import { checkStoreName } from '../protocol/store-name.ts';
 import type { StoreDefinition } from '../protocol/types.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
-import type { DaemonHost } from './host/host.ts';
+import { describe, reportFatal, type DaemonHost } from './host/host.ts';
 import { OpenStore, type StoreContext } from './open-store.ts';
 import { Policy } from './policy.ts';
 import { loadStoreClass } from './storage/checkpoint.ts';
@@ -57,6 +57,11 @@ export class Daemon implements ConnectionHost {
         void (initialized ?? Promise.resolve()).then(() => this.close()).then(() => {
           this.host.post({ t: 'closed' });
           this.host.exit(0);
+        }, (error: unknown) => {
+          // A close that fails (a disk error at the final checkpoint) must neither leave a daemon that never answers
+          // nor end it silently: main hears why (an 'error' event) and sees a non-zero exit. Resolved writes are in
+          // the journal and are replayed at the next start.
+          reportFatal(this.host, 'IO_FAILED', `The store daemon could not close cleanly (${describe(error)}); writes that had resolved are in the journal and are replayed at the next start.`);
         });
       }
     });

@@ -34,4 +34,9 @@ export type ControlFromDaemon =
   | { t: 'init-failed'; error: SerializedStoreError }
   | { t: 'closed' }
   | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /**
+   * The daemon is about to exit with code 1 and says why: a close that failed (IO_FAILED), an uncaught exception or
+   * an unhandled rejection (DAEMON_UNAVAILABLE). Main emits it as an 'error' event.
+   */
+  | { t: 'fatal'; code: 'IO_FAILED' | 'DAEMON_UNAVAILABLE'; message: string }
   | { t: 'external-change-rejected'; store: string; keptAs: string; error: SerializedStoreError };

@@ -74,7 +74,8 @@ export async function buildPageAssets(): Promise<{ pageJs: string; initScript: s
 function preloadInitScript(preload: string): string {
   return `(() => {
   const listeners = new Map();
-  const ipcRenderer = { on(channel, listener) { if (!listeners.has(channel)) listeners.set(channel, []); listeners.get(channel).push(listener); return ipcRenderer; } };
+  // send: the preload asks main for its port when it starts; main (this test) posts ports through esdMain instead.
+  const ipcRenderer = { on(channel, listener) { if (!listeners.has(channel)) listeners.set(channel, []); listeners.get(channel).push(listener); return ipcRenderer; }, send() {} };
   const bridged = new Map();
   const main = {
     postPort(id) {

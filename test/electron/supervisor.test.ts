@@ -37,7 +37,7 @@ test('killing the daemon mid-write: pending requests reject with DAEMON_UNAVAILA
   for (const o of windowOutcomes) if (typeof o !== 'number') assert.equal(o.code, 'DAEMON_UNAVAILABLE', o.message);
   assert.ok(mainOutcomes.some((o) => o.status === 'rejected'), 'writes pending at the crash were rejected, not left hanging');
   assert.deepEqual(await exited, { code: 1, expected: false });
-  assert.ok(logged.includes('error: Uncaught Error: the daemon crashed mid-write'), 'the crash\'s stderr reached the logger');
+  assert.ok(logged.some((line) => line.startsWith('error: ') && line.includes('stopped after an uncaught exception: Error: the daemon crashed mid-write')), 'the crash\'s stderr reached the logger');
   assert.deepEqual(await restarted, { attempt: 1 });
 
   // Main's client reconnected: its cache is the new daemon's document, which it rebuilt from the files.

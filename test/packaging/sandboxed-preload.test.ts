@@ -40,6 +40,13 @@ class FrameWindow extends EventTarget {
 
 /** Electron's `ipcRenderer` as far as the preload uses it; `deliver` is main's `webContents.postMessage`. */
 class IpcRenderer extends EventEmitter {
+  /** What the preload sent main (`ipcRenderer.send`: it asks for its port on start); main's answer is `deliver`. */
+  readonly sent: string[] = [];
+
+  send(channel: string): void {
+    this.sent.push(channel);
+  }
+
   deliver(channel: string, message: unknown, ports: MessagePort[]): void {
     this.emit(channel, { sender: this, ports }, message);
   }
