@@ -3,8 +3,8 @@ import type { StoreDaemon } from './store-daemon.ts';
 
 /** The part of Electron's `app` the quit helper uses. */
 export interface QuitApp {
-  on(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): unknown;
-  removeListener(event: 'before-quit', listener: (event: { preventDefault(): void }) => void): unknown;
+  on(event: 'will-quit', listener: (event: { preventDefault(): void }) => void): unknown;
+  removeListener(event: 'will-quit', listener: (event: { preventDefault(): void }) => void): unknown;
   quit(): void;
 }
 
@@ -23,16 +23,19 @@ export function rememberElectronApp(daemon: StoreDaemon, app: QuitApp): void {
 }
 
 /**
- * Makes quitting wait for the daemon: on the first `before-quit` it cancels the quit, awaits `daemon.close()`
- * (queued writes drained, stores checkpointed, locks released) for at most `timeoutMs`, then calls `app.quit()`
- * again, which then goes through. Quit requests while it waits are held too. Returns a function that unwires it.
+ * Makes quitting wait for the daemon. Electron quits in steps: 'before-quit', then every window is asked to close —
+ * and any window may refuse (a 'close' listener or the page's beforeunload cancels it, and with it the quit) — then
+ * 'will-quit', then the app ends. So the daemon is closed at 'will-quit', once the quit can no longer be cancelled
+ * and every window (which may still write while it closes) is gone: the quit is held (`preventDefault()`), `close()`
+ * drains queued writes, checkpoints and releases the locks (for at most `timeoutMs`), then `app.quit()` runs again and
+ * goes through. A quit that a window cancels leaves the daemon running. Returns a function that unwires it.
  */
 export function closeOnQuit(daemon: StoreDaemon, options: CloseOnQuitOptions = {}): () => void {
   const app = options.app ?? electronApps.get(daemon);
   if (!app) throw new StoreError('DAEMON_UNAVAILABLE', 'closeOnQuit(daemon) needs Electron\'s app: call it in Electron\'s main process, or pass { app }.');
   const timeoutMs = options.timeoutMs ?? 5000;
   let state: 'idle' | 'closing' | 'done' = 'idle';
-  const onBeforeQuit = (event: { preventDefault(): void }) => {
+  const onWillQuit = (event: { preventDefault(): void }) => {
     if (state === 'done') return;
     event.preventDefault();
     if (state === 'closing') return;
@@ -45,6 +48,6 @@ export function closeOnQuit(daemon: StoreDaemon, options: CloseOnQuitOptions = {
       app.quit();
     });
   };
-  app.on('before-quit', onBeforeQuit);
-  return () => void app.removeListener('before-quit', onBeforeQuit);
+  app.on('will-quit', onWillQuit);
+  return () => void app.removeListener('will-quit', onWillQuit);
 }

@@ -29,6 +29,34 @@ test('closeOnQuit() needs Electron\'s app when the daemon was not started by Ele
   assert.throws(() => closeOnQuit(daemon), { name: 'StoreError', code: 'DAEMON_UNAVAILABLE', message: /pass \{ app \}/ });
 });
 
+test('a quit that a window cancels (beforeunload) leaves the daemon running: storage keeps working', async (t) => {
+  const { daemon } = await startElectronDaemon(t);
+  const unwire = closeOnQuit(daemon);
+  t.after(unwire);
+  const main = await daemon.store<Settings>('settings');
+  const win = await openWindow(t);
+  await inPage(win, 'opened');
+  await inPage(win, `window.addEventListener('beforeunload', (e) => e.preventDefault()), 'armed'`);
+  const events: string[] = [];
+  const record = (name: string) => () => events.push(name);
+  const listeners = ['before-quit', 'will-quit', 'quit'].map((name) => [name, record(name)] as const);
+  for (const [name, listener] of listeners) app.on(name, listener);
+  t.after(() => listeners.forEach(([name, listener]) => app.off(name, listener)));
+
+  const refused = nextEvent(win.webContents, 'will-prevent-unload');
+  app.quit();
+  await refused;
+  // The cancelled close takes effect right after will-prevent-unload; a round trip to the page comes after it.
+  await inPage(win, '1');
+  assert.equal(app.isQuitting, false, 'the window cancelled the quit');
+  assert.deepEqual(events, ['before-quit'], 'no will-quit: the quit never got that far');
+  assert.equal(daemon.state, 'running', 'the daemon was left running');
+  // Storage still works, from main and from the window that stayed.
+  await main.set('theme', 'dark');
+  const fromWindow = await inPage<number>(win, `write((s) => s.set('fontSize', 22))`);
+  assert.equal(typeof fromWindow, 'number');
+});
+
 test('quitting through closeOnQuit while writes are queued: every one of them is on disk afterwards', async (t) => {
   const { daemon, userData } = await startElectronDaemon(t);
   closeOnQuit(daemon);
@@ -52,8 +80,9 @@ test('quitting through closeOnQuit while writes are queued: every one of them is
   assert.ok(pendingAtQuit > 0, 'some writes were still queued when quit began');
   const outcomes = await Promise.allSettled(queued);
   assert.deepEqual(outcomes.filter((o) => o.status === 'rejected'), [], 'no queued write was dropped');
-  // The first quit was held while the daemon closed; the second went through.
-  assert.deepEqual(order, ['before-quit', 'before-quit', 'will-quit', 'quit']);
+  // The quit was held at will-quit (windows closed, nothing could cancel it any more) while the daemon closed; the
+  // second went through.
+  assert.deepEqual(order, ['before-quit', 'will-quit', 'before-quit', 'will-quit', 'quit']);
   assert.equal((await daemonExit).expected, true);
   // The checkpoint (electron-store's file) holds them all: close() drained the queue and wrote it.
   const onDisk = JSON.parse(fs.readFileSync(path.join(userData, 'settings.json'), 'utf8')) as Record<string, unknown>;
