@@ -79,6 +79,42 @@ test('without a usable keychain it refuses (IO_FAILED) rather than keep the key 
   }
 });
 
+test('Linux: the basic_text backend (no keyring, a hard-coded password) is refused unless allowPlaintextKeyring', { skip: process.platform !== 'linux' && 'Linux only' }, async (t) => {
+  const userData = freshUserData();
+  safeStorage.backend = 'basic_text';
+  t.after(() => (safeStorage.backend = 'gnome_libsecret'));
+  const error = await rejectsWith(loadEncryptionKey(), 'IO_FAILED');
+  assert.match(error.message, /basic_text/);
+  assert.match(error.message, /allowPlaintextKeyring: true/);
+  assert.equal(fs.existsSync(path.join(userData, 'store-daemon.key')), false, 'nothing written');
+  const key = await loadEncryptionKey({ allowPlaintextKeyring: true });
+  assert.equal(key.length, 32);
+  assert.deepEqual(await loadEncryptionKey({ allowPlaintextKeyring: true }), key);
+});
+
+test('a keyring that is locked for a while (temporarily unavailable) is waited for, not taken for a lost key', async (t) => {
+  freshUserData();
+  const key = await loadEncryptionKey();
+  safeStorage.temporarilyUnavailable = 2;
+  t.after(() => (safeStorage.temporarilyUnavailable = 0));
+  assert.deepEqual(await loadEncryptionKey({ retryDelayMs: 1 }), key);
+  assert.equal(safeStorage.temporarilyUnavailable, 0, 'it asked again until the keyring answered');
+});
+
+test('a keyring that stays locked is IO_FAILED saying to unlock it; the key file is left alone', async (t) => {
+  const userData = freshUserData();
+  await loadEncryptionKey();
+  const file = path.join(userData, 'store-daemon.key');
+  const stored = fs.readFileSync(file);
+  safeStorage.temporarilyUnavailable = Infinity;
+  t.after(() => (safeStorage.temporarilyUnavailable = 0));
+  const error = await rejectsWith(loadEncryptionKey({ retries: 2, retryDelayMs: 1 }), 'IO_FAILED');
+  assert.match(error.message, /locked or not ready/);
+  assert.match(error.message, /unlock the keyring/);
+  assert.doesNotMatch(error.message, /gone/);
+  assert.deepEqual(fs.readFileSync(file), stored);
+});
+
 test('a key file that does not unwrap to 32 bytes is IO_FAILED', async () => {
   const dir = tmpDir();
   const file = path.join(dir, 'other.key');
