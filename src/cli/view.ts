@@ -1,4 +1,4 @@
-import { applyPatch, type Operation } from 'rfc6902';
+import { applyRecord } from '../daemon/features/recovery.ts';
 import type { JournalRecord } from '../daemon/storage/segment-files.ts';
 import { StoreError } from '../protocol/errors.ts';
 import type { JsonObject } from '../protocol/types.ts';
@@ -48,21 +48,4 @@ export function readView(files: StoreFiles): StoreView {
     rev = record.rev;
   }
   return { doc, rev, checkpointRev: cp.rev, tail, problems };
-}
-
-/** Applies a record's ops in order; on a failing op undoes the ones before it and returns why (as recovery does). */
-export function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readonly Operation[]): string | undefined {
-  for (let i = 0; i < ops.length; i++) {
-    let error: Error | null;
-    try {
-      [error] = applyPatch(doc, [ops[i]]);
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    }
-    if (error) {
-      for (let j = i - 1; j >= 0; j--) applyPatch(doc, [inverse[j]]);
-      return error.message;
-    }
-  }
-  return undefined;
 }

@@ -227,7 +227,7 @@ function metaRev(raw: Record<string, unknown>): number | undefined {
  * Applies a record's ops in order; on the first that fails (or is malformed), undoes the ones before it with their
  * inverses and returns why. The document is then exactly as before the record.
  */
-function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readonly Operation[]): string | undefined {
+export function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readonly Operation[]): string | undefined {
   for (let i = 0; i < ops.length; i++) {
     let error: Error | null;
     try {
