@@ -1,8 +1,9 @@
 import type { Operation } from 'rfc6902';
 import { StoreError } from '../protocol/errors.ts';
-import { fromPointer, getAt, isPrefix, parseKey } from '../protocol/keys.ts';
+import { fromPointer, getAt, isPrefix } from '../protocol/keys.ts';
 import { applyOps } from './apply-ops.ts';
 import { copyJson, deepEqual } from './json.ts';
+import { segmentsOf } from './key-cache.ts';
 import type { DaemonEvent, Snapshot, WriteRequest } from '../protocol/messages.ts';
 import type { BackupInfo, ChangeInfo, KeyValues, HistoryEntry, JsonObject, KeyPath, StoreClient, StoreInfo, WriteOptions } from '../protocol/types.ts';
 import { parseWrite } from '../protocol/write.ts';
@@ -10,19 +11,6 @@ import type { ClientConnection } from './connection.ts';
 
 type AnyListener = (newDoc: JsonObject, oldDoc: JsonObject, change: ChangeInfo) => void;
 type KeyListener = { segments: string[]; cb: (newValue: unknown, oldValue: unknown) => void };
-
-const keyCache = new Map<string, string[]>();
-/** Parsed dot paths, memoized: `get()` is on the hot path and keys repeat. */
-function segmentsOf(key: unknown, store?: string): string[] {
-  if (typeof key === 'string') {
-    const hit = keyCache.get(key);
-    if (hit) return hit;
-  }
-  const segments = parseKey(key, store);
-  if (keyCache.size > 10_000) keyCache.clear();
-  keyCache.set(key as string, segments);
-  return segments;
-}
 
 /**
  * The one client implementation, used by main and by windows: a local cache of the store's document kept current
