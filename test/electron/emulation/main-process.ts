@@ -808,11 +808,8 @@ export class UtilityProcess extends EventEmitter {
     this.#control = port1;
     this.#worker = startChild(
       { kind: 'utility', modulePath: path.resolve(modulePath), args, control: port2, pid: this.#holder.pid ?? -1 },
-      {
-        // Like Electron: the child's environment is `env` when given (it replaces, not extends), else a copy of ours.
-        stdout: true, stderr: true, env: options.env ?? { ...process.env }, argv: args,
-        execArgv: [...process.execArgv, '--unhandled-rejections=warn-with-error-code'],
-      },
+      // Like Electron: the child's environment is `env` when given (it replaces, not extends), else a copy of ours.
+      { stdout: true, stderr: true, env: options.env ?? { ...process.env }, argv: args },
     );
     const route = (stream: Readable, mode: StdioMode, inherit: Writable): PassThrough | undefined => {
       if (mode === 'ignore') {

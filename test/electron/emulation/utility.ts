@@ -2,8 +2,8 @@
  * Inside an emulated utility process (a worker thread): `process.parentPort` as Electron defines it — an
  * EventEmitter whose 'message' events are `{data, ports}` (ports are MessagePortMain), queued until the first
  * 'message' listener is added (Electron starts the port then) — and `postMessage(message)` back to main.
- * Node runs with `--unhandled-rejections=warn-with-error-code` here (main-process.ts passes it in the worker's
- * execArgv), as in Electron's utility processes: an unhandled rejection warns and sets `process.exitCode`, nothing more.
+ * Unhandled rejections behave as under `--unhandled-rejections=warn-with-error-code`, which Electron's NodeService sets
+ * for utility processes: a warning and `process.exitCode = 1`, nothing more (see warnWithErrorCode).
  */
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
@@ -55,8 +55,25 @@ export class ParentPort extends EventEmitter {
   }
 }
 
+/**
+ * Node's warn-with-error-code mode, from inside (a worker cannot be given that flag on every Node version: Node 24's
+ * test runner children carry execArgv a Worker refuses): while no other 'unhandledRejection' listener exists, an
+ * unhandled rejection prints Node's warning and sets `process.exitCode = 1`; once the module adds its own listener,
+ * Node calls only listeners — and this one steps aside, so the module's listener alone decides, as in Node.
+ */
+function warnWithErrorCode(): void {
+  const listener = (reason: unknown) => {
+    if (process.listenerCount('unhandledRejection') > 1) return;
+    const text = reason instanceof Error ? reason.stack ?? String(reason) : String(reason);
+    process.stderr.write(`(node:${process.pid}) UnhandledPromiseRejectionWarning: ${text}\n`);
+    process.exitCode = 1;
+  };
+  process.on('unhandledRejection', listener);
+}
+
 /** Becomes the utility process and runs its entry module. */
 export async function runUtility(data: { modulePath: string; args: string[]; control: NodeMessagePort }): Promise<void> {
+  warnWithErrorCode();
   const parentPort = new ParentPort(workerParent!);
   Object.defineProperty(process, 'parentPort', { value: parentPort, enumerable: true, writable: false, configurable: false });
   process.argv = [process.execPath, data.modulePath, ...data.args];
