@@ -141,13 +141,23 @@ export class StoreLock {
   }
 }
 
-/** `kill(pid, 0)` probes without signalling: ESRCH means no such process; EPERM means it lives under another user. */
+/**
+ * `kill(pid, 0)` probes without signalling: ESRCH means no such process; EPERM means it lives under another user. A
+ * zombie (killed, not yet reaped by its parent — a daemon whose app was just SIGKILLed) also answers: on Linux its
+ * state in /proc says it is dead, so a relaunch right after a crash takes the lock over instead of failing.
+ */
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
