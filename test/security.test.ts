@@ -341,7 +341,7 @@ test('no client can stall the others: a request flood is refused cheaply (RATE_L
   await Promise.all(writes);
   const limited = outcomes.filter((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'RATE_LIMITED').length;
   assert.ok(limited > 200, `most of the flood is refused (${limited} of 300)`);
-  const served = outcomes.filter((o): o is PromiseFulfilledResult<{ rev: number; json: string }> => o.status === 'fulfilled').map((o) => o.value);
+  const served = outcomes.filter((o): o is PromiseFulfilledResult<{ rev: number; json: string; path: string }> => o.status === 'fulfilled').map((o) => o.value);
   for (const s of served) assert.deepEqual(JSON.parse(s.json).name, 'n1199');
   assert.equal(main.get('other'), 19, "main's writes all went through");
   // History: at most 1,000 records per call, the newest ones.
