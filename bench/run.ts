@@ -18,8 +18,8 @@ import path from 'node:path';
 import { format, summarize } from './cpuprofile.ts';
 import { DATA_DIR, ROOT, machine, table, type FigureResult } from './lib.ts';
 
-/** Every figure, in the order of SPEC §7. */
-export const FIGURES = ['ui-write', 'event-loop-delay', 'round-trip', 'throughput', 'cached-read', 'change-latency', 'start', 'rss', 'recovery'] as const;
+/** Every figure, in the order of SPEC §7, then the security issue's flood figures (bench/flood.ts). */
+export const FIGURES = ['ui-write', 'event-loop-delay', 'round-trip', 'throughput', 'cached-read', 'change-latency', 'start', 'rss', 'recovery', 'flood'] as const;
 
 const args = process.argv.slice(2);
 const profile = args.includes('--profile');
@@ -113,7 +113,7 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     `| build | \`npm run build\` (dist/, with the daemon entry as built for release), copied into bench/.data/build beside the compiled bench scripts; every figure runs in a fresh plain \`node\` process (no tsx; the daemon is a worker_threads Worker on dist's entry, no TypeScript compiled at start)${build.ok ? '' : '. **The build reported errors** (in-flight work in the shared tree); its emitted output was used'} |`,
     `| run time | ${(seconds / 60).toFixed(1)} min |`,
     '',
-    '## SPEC §7 targets',
+    '## Targets (SPEC §7; the flood rows: the security issue)',
     '',
     table(targets),
     '',
