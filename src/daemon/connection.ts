@@ -16,6 +16,9 @@ const REQUEST_COST: Partial<Record<keyof DaemonApi, number>> = {
   backupsCreate: 20, backupsRestore: 20, backupsVerify: 10, backupsList: 5, info: 5,
 };
 
+/** The refusal of a request over budget, made once: a flood of them must not cost an Error (and its stack) each. */
+const OVER_BUDGET = { ok: false, error: new StoreError('RATE_LIMITED', 'This client sends more requests than its budget allows; slow down (policy.maxRequestsPerSecond).').toJSON() } as const;
+
 /** What a connection needs from the daemon. */
 export interface ConnectionHost {
   /** The open store, or a StoreError (STORE_NOT_FOUND, MIGRATION_FAILED, STORE_LOCKED…). */
@@ -119,6 +122,10 @@ export class Connection {
       }),
       history: (name, query) => run(() => {
         const { store, client } = this.#open(name);
+        // Charged by the records a page may hold, beyond the admission cost: pages read journal records.
+        const limit = (query as { limit?: unknown } | null)?.limit;
+        const records = typeof limit === 'number' && limit > 0 ? Math.min(limit, 1000) : 100;
+        if (!this.#policy.takeRequestTokens(Math.ceil(records / 25))) throw new StoreError('RATE_LIMITED', 'This client reads history faster than its budget allows; ask for smaller pages or slow down (policy.maxRequestsPerSecond).');
         return store.history(query, client.access);
       }),
       rollback: (name, to) => run(() => {
@@ -203,11 +210,11 @@ function sharedJson(records: CommitRecord[]): string {
 function guardEndpoint(endpoint: Endpoint, admit: (method: string) => boolean): Endpoint {
   type L = (event: { data: unknown }) => void;
   const wrapped = new Map<unknown, L>();
-  const reject = (id: unknown, message: string, code: 'PROTOCOL_MISMATCH' | 'RATE_LIMITED' = 'PROTOCOL_MISMATCH') => {
+  const reply = (id: unknown, error: Result<never> & { ok: false }) => {
     if (typeof id !== 'string' || id.length > 200) return;
-    const error = new StoreError(code, message).toJSON();
-    endpoint.postMessage({ id, type: 'RAW', value: { ok: false, error } satisfies Result<never> });
+    endpoint.postMessage({ id, type: 'RAW', value: error });
   };
+  const reject = (id: unknown, message: string) => reply(id, { ok: false, error: new StoreError('PROTOCOL_MISMATCH', message).toJSON() });
   return {
     postMessage: (m: unknown, t?: Transferable[]) => endpoint.postMessage(m, t),
     start: endpoint.start,
@@ -222,7 +229,7 @@ function guardEndpoint(endpoint: Endpoint, admit: (method: string) => boolean): 
         }
         // Budgeted before its arguments are looked at: a flood is refused at the cost of this check.
         if (!admit(m.path[0])) {
-          reject(m.id, `This client sends more requests than its budget allows; slow down (policy.maxRequestsPerSecond).`, 'RATE_LIMITED');
+          reply(m.id, OVER_BUDGET);
           return;
         }
         if (!Array.isArray(m.argumentList) || m.argumentList.some((a) => !a || typeof a !== 'object' || (a as { type?: unknown }).type !== 'RAW')) {

@@ -218,7 +218,7 @@ export class Policy {
   }
 
   /**
-   * The request budget, a cost-based token bucket (burst: two seconds' worth): false when the client is over it.
+   * The request budget, a cost-based token bucket (burst: a quarter second's worth): false when the client is over it.
    * Untrusted clients get policy.maxRequestsPerSecond (default 1,000 cost units per second); main is not limited.
    */
   takeRequestTokens(cost: number): boolean {
@@ -226,7 +226,9 @@ export class Policy {
     if (rate === undefined) return true;
     const now = performance.now();
     const budget = this.#requests;
-    budget.level = budget.last === 0 ? 2 * rate : Math.min(2 * rate, budget.level + ((now - budget.last) / 1000) * rate);
+    // A short burst (a quarter second's worth): a long one lets a flood queue seconds of work ahead of other clients.
+    const burst = rate / 4;
+    budget.level = budget.last === 0 ? burst : Math.min(burst, budget.level + ((now - budget.last) / 1000) * rate);
     budget.last = now;
     if (budget.level < cost) return false;
     budget.level -= cost;
