@@ -10,9 +10,8 @@ import { SEGMENT_RE } from '../daemon/storage/segment-files.ts';
 import { StoreError } from '../protocol/errors.ts';
 import { isStoreName } from '../protocol/store-name.ts';
 import type { JsonObject } from '../protocol/types.ts';
+import { STALE_MS } from '../daemon/storage/lock.ts';
 
-/** How long a lock whose holder stopped refreshing it stays valid (storage/lock.ts: STALE_MS). */
-const LOCK_STALE_MS = 5000;
 
 /** Names of files a store keeps aside as evidence: `<name>.corrupt-….json`, `<name>.rejected-….json`. */
 const EVIDENCE_RE = /\.(corrupt|rejected)-[^/]*\.jsonl?$/;
@@ -134,7 +133,7 @@ export class StoreFiles {
     } catch {
       return { held: false };
     }
-    if (Date.now() - st.mtimeMs >= LOCK_STALE_MS) return { held: false };
+    if (Date.now() - st.mtimeMs >= STALE_MS) return { held: false };
     try {
       const note = JSON.parse(fs.readFileSync(`${this.checkpoint.path}.lock-owner`, 'utf8')) as { pid?: unknown };
       if (typeof note.pid === 'number') return { held: true, pid: note.pid };
