@@ -5,7 +5,6 @@ import lockfile from 'proper-lockfile';
 import { StoreError } from '../../protocol/errors.ts';
 
 /** How long a lock whose holder stopped refreshing it stays valid (proper-lockfile's minimum is 5 s). */
-/** How long a lock whose holder stopped refreshing it stays valid (proper-lockfile's stale time). */
 export const STALE_MS = 5000;
 
 /** What the owner note beside the lock says about its holder. */
