@@ -35,6 +35,8 @@ export class ClientConnection {
   #failure: StoreError | undefined;
   #waitingForPort: Array<{ resolve: () => void; reject: (e: StoreError) => void }> = [];
   clientId = '';
+  /** The stores the daemon serves, from its hello. */
+  storeNames: string[] = [];
   readonly timeoutMs: number;
 
   constructor(port?: unknown, options: ClientConnectionOptions = {}) {
@@ -78,6 +80,7 @@ export class ClientConnection {
     mux.endpoint.start?.();
     const hello = this.#raw('hello', PROTOCOL_VERSION).then((v) => {
       this.clientId = v.clientId;
+      this.storeNames = Array.isArray(v.stores) ? v.stores.filter((n): n is string => typeof n === 'string') : [];
     });
     this.#ready = withTimeout(hello, this.timeoutMs, 'The store daemon did not answer hello in time; is it running?');
     this.#ready.catch(() => {});
