@@ -3,7 +3,7 @@
  * process, then one JSON line `{ rss }` — the whole process's resident set after a full GC. Whole process, because
  * that is what an app pays: for ours the daemon's worker plus main's client cache; for conf its instance.
  *   ours <dir> <maxEntries>   our daemon (worker host, bench schema, history.maxEntries) and main's client, one read
- *   conf <dir>                conf opened on the same file, one read and 10 sets
+ *   conf <dir>                conf opened on the same file, one read and 3 sets
  */
 import { fileURLToPath } from 'node:url';
 import { defineStore } from '../src/index.ts';
@@ -35,7 +35,7 @@ async function childMain(): Promise<void> {
   } else {
     const conf = openConf(dir);
     const tasks = (conf.get('tasks') as unknown[]).length;
-    for (let i = 0; i < 10; i++) conf.set(...writeFor(i, tasks));
+    for (let i = 0; i < 3; i++) conf.set(...writeFor(i, tasks));
     console.log(JSON.stringify({ rss: rss() }));
   }
 }

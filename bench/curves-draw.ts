@@ -23,7 +23,7 @@ export interface CurvesData {
     bare: { p50: number; p99: number; perSecond: number };
   }>;
   clients: Array<{ x: number; ours: Point; bare: Point }>;
-  history: Array<{ x: number; records: number; ours: { p50: number; p99: number; start: number; rss: number } }>;
+  history: Array<{ x: number; records: number; journalBytes: number; ours: { p50: number; p99: number; start: number; rss: number } }>;
 }
 
 export const CHARTS_DIR = path.join(ROOT, 'bench', 'charts');
@@ -55,7 +55,7 @@ export function drawCurves(data: CurvesData): string[] {
   const load = `load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} CPUs at the end of the run`;
   const sizeX = { label: 'store size', ticks: data.size.map((p): [number, string] => [p.x, sizeOf(p.x)]) };
   const clientX = { label: 'clients, each awaiting its write (1 MB store)', ticks: data.clients.map((p): [number, string] => [p.x, String(p.x)]) };
-  const histX = { label: 'history.maxEntries (1 MB store; records kept: bench/charts/curves.json)', ticks: data.history.map((p): [number, string] => [p.x, p.x.toLocaleString('en-US')]) };
+  const histX = { label: 'history.maxEntries (1 MB store; journal bytes kept: bench/charts/curves.json)', ticks: data.history.map((p): [number, string] => [p.x, p.x.toLocaleString('en-US')]) };
   const s = data.size;
   const c = data.clients;
   const h = data.history;

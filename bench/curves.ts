@@ -9,6 +9,7 @@
  *   records (1 MB)              filled to it — ours only (neither conf nor the bare pipeline keeps history)
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +63,16 @@ async function rateRound(writers: Writer[], tasks: number, windowMs: number): Pr
   await Promise.all(running);
   const l = stats(latency);
   return { perSecond: n / (elapsed / 1000), p50: l.p50, p99: l.p99 };
+}
+
+/** Bytes of the store folder's files other than the checkpoint and backups: the journal, i.e. the history kept. */
+function journalBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const file = path.join(e.parentPath, e.name);
+    if (e.isFile() && !file.includes(`${path.sep}backups${path.sep}`) && e.name !== `${STORE}.json`) total += fs.statSync(file).size;
+  }
+  return total;
 }
 
 function rssOf(args: string[]): number {
@@ -172,7 +183,7 @@ async function byHistory(data: CurvesData, log: (s: string) => void): Promise<vo
     await daemon.close();
     const s = stats(rt);
     const start = await startTimes(dir, 3, n);
-    data.history.push({ x: n, records: start.records, ours: { p50: s.p50, p99: s.p99, start: start.p50, rss: rssOf(['ours', dir, String(n)]) } });
+    data.history.push({ x: n, records: start.records, journalBytes: journalBytes(dir), ours: { p50: s.p50, p99: s.p99, start: start.p50, rss: rssOf(['ours', dir, String(n)]) } });
     log(`history ${n}`);
   }
 }
@@ -197,7 +208,7 @@ export async function run() {
     rows.push({ metric: `curve: ${p.x} client${p.x === 1 ? '' : 's'} awaiting, writes/s (round trip p50 · p99)`, store: '1 MB', ours: `${rate(p.ours.perSecond)} (${ms(p.ours.p50)} · ${ms(p.ours.p99)})`, conf: '', baseline: `${rate(p.bare.perSecond)} (${ms(p.bare.p50)} · ${ms(p.bare.p99)})`, ratio: { baseline: p.ours.perSecond / p.bare.perSecond } });
   }
   for (const p of data.history) {
-    rows.push({ metric: `curve: history.maxEntries ${p.x.toLocaleString('en-US')} (${p.records.toLocaleString('en-US')} journal records): round trip p50 · p99, start, RSS`, store: '1 MB', ours: `${ms(p.ours.p50)} · ${ms(p.ours.p99)}, ${ms(p.ours.start)}, ${mb(p.ours.rss)}`, conf: '' });
+    rows.push({ metric: `curve: history.maxEntries ${p.x.toLocaleString('en-US')} (journal on disk ${mb(p.journalBytes)}, ${p.records.toLocaleString('en-US')} records to replay): round trip p50 · p99, start, RSS`, store: '1 MB', ours: `${ms(p.ours.p50)} · ${ms(p.ours.p99)}, ${ms(p.ours.start)}, ${mb(p.ours.rss)}`, conf: '' });
   }
   return {
     id: 'curves',
@@ -206,8 +217,8 @@ export async function run() {
     notes: [
       `Charts: ${charts.map((c) => `bench/charts/${c}`).join(', ')}. Every point measured in this one run, each system right after the other.`,
       `Round trip: 600 awaited writes after 200 warm-up (fewer than the 1,000-record checkpoint cadence, so no checkpoint falls in the sample) for ours and the bare pipeline; conf ${CURVE_SIZES.map((b) => CONF_WRITES[b]).join(' / ')} sets at ${CURVE_SIZES.map(sizeOf).join(' / ')} (capped: one 100 MB set rewrites and fsyncs 100 MB). conf's writes/s is 1000 ÷ its mean set time (one synchronous writer).`,
-      `Writes/s: ${windowMs} ms windows after 300 ms warm-up, every client awaiting each write. Start: median of 3 fresh starts (2 at 100 MB) to the first get() answered. RSS: the whole process (fresh \`node\`, after a full GC) holding the store open — ours: daemon worker + main's client cache; conf: its instance after one read and 10 sets.`,
-      'History: a 1 MB store defined with history.maxEntries = N, filled with N + 1,000 writes (32 in flight), then 600 awaited writes timed; start and RSS on the same folder afterwards. Each row gives the journal records the first of those starts found (what retention kept: the last maxEntries, and never less than recovery needs since the newest backup).',
+      `Writes/s: ${windowMs} ms windows after 300 ms warm-up, every client awaiting each write. Start: median of 3 fresh starts (2 at 100 MB) to the first get() answered. RSS: the whole process (fresh \`node\`, after a full GC) holding the store open — ours: daemon worker + main's client cache; conf: its instance after one read and 3 sets.`,
+      'History: a 1 MB store defined with history.maxEntries = N, filled with N + 1,000 writes (32 in flight), then 600 awaited writes timed; start and RSS on the same folder afterwards. Each row gives the journal\'s bytes on disk after those starts (the history kept: the last maxEntries records, and never less than recovery needs since the newest backup) and the records the first start had to replay.',
     ],
     raw: data as unknown as Record<string, unknown>,
   };

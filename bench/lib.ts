@@ -122,7 +122,8 @@ export function mb(bytes: number): string {
 }
 
 export function rate(perSecond: number): string {
-  return perSecond >= 1000 ? `${(perSecond / 1000).toFixed(1)} k/s` : `${perSecond.toFixed(0)}/s`;
+  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)} k/s`;
+  return perSecond >= 10 ? `${perSecond.toFixed(0)}/s` : `${perSecond.toPrecision(2)}/s`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
