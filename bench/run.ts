@@ -124,7 +124,7 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     '',
     table(targets),
     '',
-    ...curvesSection(),
+    ...curvesSection(results.some((r) => r.id === 'curves')),
     '## All figures',
     '',
     table(results.flatMap((r) => r.rows)),
@@ -137,16 +137,18 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
 }
 
 /** Links to the committed cost-curve charts (bench/charts/, written by `npm run bench -- curves`), with their run's date. */
-function curvesSection(): string[] {
+function curvesSection(inThisRun: boolean): string[] {
   const meta = path.join(ROOT, 'bench', 'charts', 'curves.json');
   if (!fs.existsSync(meta)) return [];
   const { date, load } = JSON.parse(fs.readFileSync(meta, 'utf8')) as { date: string; load: number[] };
-  const charts = fs.readdirSync(path.dirname(meta)).filter((f) => f.endsWith('.svg')).sort();
+  // Store size first (the point of the charts: flat where conf is linear), then clients, then history.
+  const rank = (f: string) => ['size', 'clients', 'history'].findIndex((p) => f.startsWith(p));
+  const charts = fs.readdirSync(path.dirname(meta)).filter((f) => f.endsWith('.svg')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   return [
     '## Cost curves',
     '',
     `How cost grows with store size (10 KB → 100 MB), clients (1 → 64) and retained history (10 → 100,000 records): ours`,
-    `beside conf and the bare pipeline where they apply. Drawn by \`npm run bench -- curves\` (not part of this run) on ${date},`,
+    `beside conf and the bare pipeline where they apply. Drawn by \`npm run bench -- curves\` (${inThisRun ? 'in this run' : 'not part of this run'}) on ${date},`,
     `load average ${load[0].toFixed(1)} at its end; the numbers are in bench/charts/curves.json.`,
     '',
     ...charts.map((f) => `![${f.replace(/\.svg$/, '')}](charts/${f})`),
