@@ -3,7 +3,7 @@
  * its own fresh `node` process, against the built package — beside conf, prints one table and writes bench/RESULTS.md
  * (and RESULTS.json).
  *   npm run bench -- round-trip start      only these figures (results go to bench/.data/results-partial.md)
- *   npm run bench -- curves                the cost curves (bench/curves.ts; not in the full run: ~6 min here): SVG
+ *   npm run bench -- curves                the cost curves (bench/curves.ts; not in the full run: 3.5 min here at load 6, 6 min at load 14): SVG
  *                                          charts in bench/charts/, which RESULTS.md links
  *   npm run bench -- --rounds=3            passed on to every figure
  *   npm run bench -- --quiet               before each figure, wait (up to 2 min) until other processes leave the CPUs
