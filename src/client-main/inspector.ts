@@ -2,6 +2,7 @@ import path from 'node:path';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
 import type { ClientPolicy } from '../protocol/types.ts';
+import { INSPECTOR_POLICY } from '../inspector/serve/policy.ts';
 import type { WebContentsLike } from './supervisor-types.ts';
 
 /** Options of daemon.openInspector(). */
@@ -35,9 +36,6 @@ export interface InspectorHost {
   createPort(policy?: ClientPolicy): DaemonPort;
   attach(webContents: WebContentsLike, policy?: ClientPolicy): void;
 }
-
-/** The inspector's default rights: granted explicitly here, never by being main. */
-export const INSPECTOR_POLICY: ClientPolicy = { stores: '*', admin: true };
 
 function checkInspectorOptions(options: InspectorOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('openInspector() takes { policy?, serve?, port?, preload? }.');
