@@ -12,8 +12,11 @@ import { Draft, size } from './draft.ts';
 import { historyFloor, queryHistory, undoAfter } from './history.ts';
 import { LatencyWindow } from './latency.ts';
 import type { StoreHandle, SubmitOptions } from './store-handle.ts';
-import type { CommitRecord, EngineParts, RecoveryReport } from './types.ts';
-export type { CommitRecord, EngineParts, OpeningState, RecoveryReport } from './types.ts';
+import type { AckTag, CommitRecord, EngineParts, GroupAck, RecoveryReport } from './types.ts';
+export type { AckTag, CommitRecord, EngineParts, GroupAck, OpeningState, RecoveryReport } from './types.ts';
+
+/** Called once per committed group (see `onCommit`). */
+export type CommitListener = (records: CommitRecord[], acks: readonly GroupAck[]) => void;
 
 /** A write waiting in the commit queue. */
 interface Job extends SubmitOptions {
@@ -22,6 +25,8 @@ interface Job extends SubmitOptions {
   apply(draft: Draft): void;
   /** Checks the changed paths against the writer's policy before anything is journaled. */
   authorize?(paths: readonly string[][]): void;
+  /** Set for client writes whose ack rides on the group's change event. */
+  ack?: AckTag;
   resolve(result: { rev: number }): void;
   reject(error: StoreError): void;
 }
@@ -54,7 +59,7 @@ export class StoreEngine implements StoreHandle {
   readonly #queue: CommitQueue<Job>;
   readonly #schedule: CheckpointSchedule;
   readonly #journalFloor: (() => number | undefined) | undefined;
-  readonly #listeners = new Set<(records: CommitRecord[]) => void>();
+  readonly #listeners = new Set<CommitListener>();
   readonly #context: WriteContext;
   #closed = false;
   /** relaxed mode: acknowledged records whose append failed, retried first with the next group. */
@@ -110,8 +115,11 @@ export class StoreEngine implements StoreHandle {
     return this.#closed;
   }
 
-  /** Subscribes to committed writes: called once per group with its records, in rev order. */
-  onCommit(listener: (records: CommitRecord[]) => void): () => void {
+  /**
+   * Subscribes to committed writes: called once per group with its records, in rev order, and the acks of the
+   * group's tagged writes (before their promises resolve).
+   */
+  onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -135,8 +143,8 @@ export class StoreEngine implements StoreHandle {
     }
   }
 
-  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void): Promise<{ rev: number }> {
-    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize });
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag): Promise<{ rev: number }> {
+    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize, ack });
   }
 
   submit(source: string, apply: (target: WriteTarget) => void, options: SubmitOptions = {}): Promise<{ rev: number }> {
@@ -238,15 +246,17 @@ export class StoreEngine implements StoreHandle {
 
   #publish(accepted: Accepted[]): void {
     const records: CommitRecord[] = [];
+    const acks: GroupAck[] = [];
     for (const a of accepted) {
+      if (a.job.ack) acks.push({ tag: a.job.ack, rev: a.record ? a.record.rev : this.rev });
       if (!a.record) continue;
       if (a.job.internal) this.#internal = { ...this.#internal, ...a.job.internal };
       this.#counters.writes++;
       records.push(a.record);
     }
     // One event per group, not per write: under load a group holds hundreds of writes, and every message costs
-    // each client a task on its UI thread.
-    if (records.length > 0) for (const l of this.#listeners) l(records);
+    // each client a task on its UI thread. The writers' acks travel in it.
+    if (records.length > 0) for (const l of this.#listeners) l(records, acks);
     for (const a of accepted) a.job.resolve({ rev: a.record ? a.record.rev : this.rev });
   }
 
