@@ -57,6 +57,20 @@ module.exports = {
       to: { dependencyTypes: ['core'] },
     },
     {
+      name: 'inspector-page-is-a-window',
+      severity: 'error',
+      comment: 'src/inspector/page/ runs in a window: it is a client (client-renderer, protocol), never daemon, main or server code.',
+      from: { path: '^src/inspector/page/' },
+      to: { path: '^src/(daemon|client-main|cli|inspector/serve)/' },
+    },
+    {
+      name: 'inspector-server-is-a-relay',
+      severity: 'error',
+      comment: 'src/inspector/serve/ only relays a port it is given: it knows the protocol, not the daemon or the clients.',
+      from: { path: '^src/inspector/serve/' },
+      to: { path: '^src/', pathNot: '^src/(protocol|inspector/serve)/' },
+    },
+    {
       name: 'engine-only-leaf-features',
       severity: 'error',
       comment: 'src/daemon/engine/ may import only the leaf features validator.ts and encryption.ts from src/daemon/features/ (type-only imports included).',

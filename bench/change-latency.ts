@@ -89,7 +89,7 @@ export async function run() {
 
   const rows: Row[] = Object.entries(results).map(([who, r]) => ({
     metric: `change visible in another client after the writer's ack, ${who}`, store: '1 MB',
-    ours: `${p50p99(r.afterAck)} (call → seen p50 ${ms(r.fromCall.p50)})`, conf: confCell,
+    ours: `${p50p99(r.afterAck)} (call → seen p50 ${ms(r.fromCall.p50)})`, conf: confCell, ratio: { conf: r.afterAck.p50 / confStats.p50 },
     target: who.startsWith('1 ') ? 'p50 ≤ 1 ms' : undefined, met: who.startsWith('1 ') ? r.afterAck.p50 <= 1 : undefined,
   }));
   return {

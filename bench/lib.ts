@@ -122,7 +122,8 @@ export function mb(bytes: number): string {
 }
 
 export function rate(perSecond: number): string {
-  return perSecond >= 1000 ? `${(perSecond / 1000).toFixed(1)} k/s` : `${perSecond.toFixed(0)}/s`;
+  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)} k/s`;
+  return perSecond >= 10 ? `${perSecond.toFixed(0)}/s` : `${perSecond.toPrecision(2)}/s`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -134,6 +135,13 @@ export interface Row {
   store: string;
   ours: string;
   conf: string;
+  /** The bare pipeline's cell (bench/baseline.ts): what Node alone does for the same work, measured in the same run. */
+  baseline?: string;
+  /**
+   * ours ÷ conf and ours ÷ the bare pipeline, of the row's headline number (a time: below 1 is faster than the other;
+   * a rate: above 1 is more). Kept as numbers so RESULTS.json carries them raw.
+   */
+  ratio?: { conf?: number; baseline?: number };
   target?: string;
   met?: boolean;
 }
@@ -171,13 +179,21 @@ export function main(importMetaUrl: string, run: () => Promise<Omit<FigureResult
   });
 }
 
+/** A ratio as a short string: two significant digits, "—" where there is nothing to compare. */
+export function times(ratio: number | undefined): string {
+  if (ratio === undefined || !Number.isFinite(ratio)) return '—';
+  if (ratio >= 100) return `${ratio.toFixed(0)}×`;
+  if (ratio >= 0.1) return `${ratio.toPrecision(2)}×`;
+  return `${ratio.toPrecision(1)}×`;
+}
+
 /** A markdown table of rows. */
 export function table(rows: readonly Row[]): string {
-  const head = ['figure', 'store', 'electron-store-daemon', 'conf (electron-store)', 'target', 'met'];
+  const head = ['figure', 'store', 'electron-store-daemon', 'conf (electron-store)', 'bare pipeline', 'ours ÷ conf', 'ours ÷ bare', 'target', 'met'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
     const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**';
-    lines.push(`| ${r.metric} | ${r.store} | ${r.ours} | ${r.conf} | ${r.target ?? ''} | ${met} |`);
+    lines.push(`| ${r.metric} | ${r.store} | ${r.ours} | ${r.conf} | ${r.baseline ?? '—'} | ${times(r.ratio?.conf)} | ${times(r.ratio?.baseline)} | ${r.target ?? ''} | ${met} |`);
   }
   return lines.join('\n');
 }

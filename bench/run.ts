@@ -3,6 +3,8 @@
  * its own fresh `node` process, against the built package — beside conf, prints one table and writes bench/RESULTS.md
  * (and RESULTS.json).
  *   npm run bench -- round-trip start      only these figures (results go to bench/.data/results-partial.md)
+ *   npm run bench -- curves                the cost curves (bench/curves.ts; not in the full run: 3.5 min here at load 6, 6 min at load 14): SVG
+ *                                          charts in bench/charts/, which RESULTS.md links
  *   npm run bench -- --rounds=3            passed on to every figure
  *   npm run bench -- --quiet               before each figure, wait (up to 2 min) until other processes leave the CPUs
  *                                          mostly idle — on a shared machine, others' tests distort every figure
@@ -20,13 +22,15 @@ import { DATA_DIR, ROOT, machine, table, type FigureResult } from './lib.ts';
 
 /** Every figure, in the order of SPEC §7, then the security issue's flood figures (bench/flood.ts). */
 export const FIGURES = ['ui-write', 'event-loop-delay', 'round-trip', 'throughput', 'cached-read', 'change-latency', 'start', 'rss', 'recovery', 'flood'] as const;
+/** Figures run only when named: they take longer than the rest of the run together. */
+export const ON_REQUEST = ['curves'] as const;
 
 const args = process.argv.slice(2);
 const profile = args.includes('--profile');
 const quiet = args.includes('--quiet');
 const passThrough = args.filter((a) => a.startsWith('--') && a !== '--profile' && a !== '--quiet');
 const only = args.includes('--micro') ? [] : args.filter((a) => !a.startsWith('--'));
-for (const f of only) if (!(FIGURES as readonly string[]).includes(f)) throw new Error(`unknown figure "${f}"; figures: ${FIGURES.join(', ')}`);
+for (const f of only) if (![...FIGURES, ...ON_REQUEST].includes(f as never)) throw new Error(`unknown figure "${f}"; figures: ${[...FIGURES, ...ON_REQUEST].join(', ')}`);
 const figures = only.length > 0 ? only : [...FIGURES];
 const BUILD = path.join(DATA_DIR, 'build', 'bench');
 
@@ -101,8 +105,11 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     '# Benchmark results',
     '',
     `Written by \`npm run bench\` on ${info.date}. Every figure of SPEC §7, each beside conf ${confVersion()} (the class`,
-    'electron-store extends; its engine) in the same run. Re-run: `npm run bench` (about 5 minutes here; one figure:',
-    '`npm run bench -- round-trip`). What each figure means for an app: see README.md, "Performance".',
+    'electron-store extends; its engine) in the same run, and every write figure beside the bare pipeline (bench/baseline.ts:',
+    'a worker that only appends each write to a file, fdatasyncs once per group and acks each write — what Node itself',
+    'does here). "ours ÷ conf" and "ours ÷ bare" are ratios of the row\'s headline number: for a time below 1× is faster,',
+    'for a rate above 1× is more. Re-run: `npm run bench` (about 6 minutes here; one figure: `npm run bench -- round-trip`).',
+    'What each figure means for an app: see README.md, "Performance".',
     '',
     '## Machine and code',
     '',
@@ -113,10 +120,11 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     `| build | \`npm run build\` (dist/, with the daemon entry as built for release), copied into bench/.data/build beside the compiled bench scripts; every figure runs in a fresh plain \`node\` process (no tsx; the daemon is a worker_threads Worker on dist's entry, no TypeScript compiled at start)${build.ok ? '' : '. **The build reported errors** (in-flight work in the shared tree); its emitted output was used'} |`,
     `| run time | ${(seconds / 60).toFixed(1)} min |`,
     '',
-    '## Targets (SPEC §7; the flood rows: the security issue)',
+    '## Targets (SPEC §7; the bare-pipeline ratios: issue 12, replacing §7\'s 20,000 writes/s; the flood rows: the security issue)',
     '',
     table(targets),
     '',
+    ...curvesSection(results.some((r) => r.id === 'curves')),
     '## All figures',
     '',
     table(results.flatMap((r) => r.rows)),
@@ -126,6 +134,26 @@ function markdown(results: FigureResult[], info: Record<string, string>, build: 
     out.push(`### ${r.title}`, '', `\`bench/${r.id}.ts\`, ${r.seconds.toFixed(0)} s.`, '', table(r.rows), '', ...r.notes.map((n) => `- ${n}`), '');
   }
   return out.join('\n');
+}
+
+/** Links to the committed cost-curve charts (bench/charts/, written by `npm run bench -- curves`), with their run's date. */
+function curvesSection(inThisRun: boolean): string[] {
+  const meta = path.join(ROOT, 'bench', 'charts', 'curves.json');
+  if (!fs.existsSync(meta)) return [];
+  const { date, load } = JSON.parse(fs.readFileSync(meta, 'utf8')) as { date: string; load: number[] };
+  // Store size first (the point of the charts: flat where conf is linear), then clients, then history.
+  const rank = (f: string) => ['size', 'clients', 'history'].findIndex((p) => f.startsWith(p));
+  const charts = fs.readdirSync(path.dirname(meta)).filter((f) => f.endsWith('.svg')).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return [
+    '## Cost curves',
+    '',
+    `How cost grows with store size (10 KB → 100 MB), clients (1 → 64) and retained history (10 → 100,000 records): ours`,
+    `beside conf and the bare pipeline where they apply. Drawn by \`npm run bench -- curves\` (${inThisRun ? 'in this run' : 'not part of this run'}) on ${date},`,
+    `load average ${load[0].toFixed(1)} at its end; the numbers are in bench/charts/curves.json.`,
+    '',
+    ...charts.map((f) => `![${f.replace(/\.svg$/, '')}](charts/${f})`),
+    '',
+  ];
 }
 
 function confVersion(): string {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(process.argv[2] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..'));
-const entries = ['src/client-renderer/index.ts', 'src/client-renderer/preload.ts', 'src/client-renderer/react.ts'];
+const entries = ['src/client-renderer/index.ts', 'src/client-renderer/preload.ts', 'src/client-renderer/react.ts', 'src/inspector/page/main.ts'];
 const forbiddenFiles = /^src\/(daemon|client-main)\//;
 
 const builtins = new Set(builtinModules);

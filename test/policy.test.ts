@@ -84,3 +84,13 @@ test('patch copy, move and test cannot read hidden keys; existence of a hidden k
   assert.equal(main.get('leak'), 'm');
   assert.equal(window.get('ai.apiKey'), undefined);
 });
+
+test('info().encryptedKept names the encrypted keys kept from a client only where its policy would show them', async () => {
+  const vault = defineStore<{ a: { token?: string; pin?: string }; b: { secret?: string }; c?: string }>({ name: 'vault', encryptedKeys: ['a.token', 'a.pin', 'b.secret'] });
+  const daemon = await startDaemon(tmpDir(), { stores: [vault], encryptionKey: new Uint8Array(32).fill(7) });
+  const kept = async (policy: Parameters<typeof daemon.createPort>[0]) => (await (await connectStore('vault', { port: daemon.createPort(policy) })).info()).encryptedKept;
+  assert.deepEqual(await (await daemon.store('vault')).info().then((i) => i.encryptedKept), [], 'main reads them all');
+  assert.deepEqual(await kept({ stores: '*' }), ['a.token', 'a.pin', 'b.secret']);
+  assert.deepEqual(await kept({ stores: { vault: { hidden: ['b'] } } }), ['a.token', 'a.pin'], 'b is hidden: b.secret is not named');
+  assert.deepEqual(await kept({ stores: { vault: { read: ['a', 'a.pin'] } } }), ['a.token'], 'read names a.pin exactly; b is not read');
+});

@@ -29,5 +29,7 @@ function openWindow(x: number): void {
 }
 openWindow(80);
 openWindow(580);
+// `npm run example:electron -- --inspect`: the inspector window too (every store live, history, backups).
+if (process.argv.includes('--inspect')) await daemon.openInspector();
 
 app.on('window-all-closed', () => app.quit());

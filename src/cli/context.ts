@@ -12,6 +12,7 @@ export interface CliOptions {
   rev?: string;
   time?: string;
   reason?: string;
+  port?: string;
 }
 
 /** What every command gets: the folder (absolute, existing), output, the stores module's definitions, the key. */

@@ -15,6 +15,7 @@ import { StoreError, toStoreError } from '../protocol/errors.ts';
 import * as read from './commands/read.ts';
 import { verify } from './commands/verify.ts';
 import * as write from './commands/write.ts';
+import { inspect } from './commands/inspect.ts';
 import type { CliContext, CliOptions } from './context.ts';
 import { loadStoresModule } from './defs.ts';
 import { checkFolder } from './folder.ts';
@@ -49,10 +50,11 @@ const COMMANDS: Record<string, Command> = {
   rollback: { args: ['store'], options: ['rev', 'time'], summary: '--rev N | --time T: undo every write after it, as one new write', run: write.rollback },
   import: { args: ['store', 'file'], options: [], summary: 'replace the document with a JSON file (a before-import backup is taken first)', run: write.importStore },
   compact: { args: ['store'], options: [], summary: 'checkpoint now and prune the journal as retention allows', run: write.compact },
+  inspect: { args: [], options: ['port'], summary: 'serve the live inspector on 127.0.0.1 (prints a one-time link; --port N) until Ctrl+C', run: inspect },
 };
 
 const COMMON: Array<keyof CliOptions> = ['json', 'stores', 'key-file'];
-const WRITES = new Set(['rollback', 'import', 'compact']);
+const WRITES = new Set(['rollback', 'import', 'compact', 'inspect']);
 
 function usage(command?: string): string {
   const line = (name: string, c: Command) => `  ${[name, '<folder>', ...c.args.map((a) => (a.endsWith('?') ? `[${a.slice(0, -1)}]` : `<${a}>`))].join(' ')}`;
@@ -125,7 +127,7 @@ function parse(argv: string[]): { command: string; folder: string; args: string[
       args: argv, allowPositionals: true, strict: true,
       options: {
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, stores: { type: 'string' }, 'key-file': { type: 'string' },
-        key: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, rev: { type: 'string' }, time: { type: 'string' }, reason: { type: 'string' },
+        key: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, rev: { type: 'string' }, time: { type: 'string' }, reason: { type: 'string' }, port: { type: 'string' },
       },
     }));
   } catch (error) {

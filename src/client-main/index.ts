@@ -7,6 +7,7 @@ import { workerLauncher } from './worker-launcher.ts';
 
 export { StoreDaemon, type MainStoreClient, type StoreDaemonEvents, type SupervisorState, type WebContentsLike } from './store-daemon.ts';
 export type { DaemonOptions } from './options.ts';
+export type { Inspector, InspectorOptions } from './inspector.ts';
 export type { DaemonPort } from '../protocol/endpoint.ts';
 export { StoreError } from '../protocol/errors.ts';
 export { closeOnQuit, type CloseOnQuitOptions, type QuitApp } from './quit.ts';

@@ -10,6 +10,8 @@ import { CachedStore } from '../client/cached-store.ts';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
 import { plainStores, type DaemonOptions } from './options.ts';
+import { Inspectors, type Inspector, type InspectorOptions } from './inspector.ts';
+import { emitOrLog } from './report.ts';
 import type { MainStoreClient, Reattachable, StoreDaemonEvents, SupervisorState, WebContentsLike } from './supervisor-types.ts';
 
 /**
@@ -37,6 +39,7 @@ export class StoreDaemon extends EventEmitter {
   #state: SupervisorState = 'starting';
   /** close()'s result, once it was called. */
   #closing: Promise<void> | undefined;
+  readonly #inspectors = new Inspectors();
   #starting: Promise<void> | undefined;
   #attacher: ((webContents: WebContentsLike, policy: ClientPolicy | undefined) => void) | undefined;
   readonly #options: DaemonOptions;
@@ -287,10 +290,17 @@ export class StoreDaemon extends EventEmitter {
     await this.#starting;
   }
 
+  /** Opens the inspector (README, Tools): an Electron window, or a page on 127.0.0.1 with a one-time link (`url`). */
+  openInspector(options?: InspectorOptions): Promise<Inspector> {
+    if (this.#closing) return Promise.reject(new StoreError('CLOSED', 'The store daemon is closed.'));
+    return this.#inspectors.open(this, options);
+  }
+
   /** Stops accepting writes, drains, checkpoints, releases locks and ends the daemon (bounded by closeTimeoutMs). */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#state = 'closing';
+      await this.#inspectors.closeAll();
       const proc = this.#proc;
       if (!proc) {
         // Already gone (crashed and not restarted yet, or given up): nothing to flush.
@@ -322,16 +332,7 @@ export class StoreDaemon extends EventEmitter {
   }
 
   #report(error: unknown): void {
-    // An 'error' event with no listener would throw from a timer; log instead. A listener that throws is logged too.
-    try {
-      if (this.listenerCount('error') > 0) {
-        this.emit('error', error);
-        return;
-      }
-    } catch (thrown) {
-      console.error('[electron-store-daemon] an \'error\' listener threw:', thrown);
-    }
-    console.error('[electron-store-daemon]', error);
+    emitOrLog(this, error);
   }
 
   /** Subscribes to a daemon event (see StoreDaemonEvents). */

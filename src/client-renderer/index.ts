@@ -1,6 +1,6 @@
 import { StoreError } from '../protocol/errors.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
-export type { DaemonPort } from '../protocol/endpoint.ts';
+export type { DaemonPort, PortLike } from '../protocol/endpoint.ts';
 import type { StoreClient } from '../protocol/types.ts';
 import { CachedStore } from '../client/cached-store.ts';
 import { ClientConnection } from '../client/connection.ts';
@@ -56,19 +56,29 @@ function pageConnectionFor(options: ConnectOptions): ClientConnection {
   return conn;
 }
 
+function connectionFor(options: ConnectOptions): ClientConnection {
+  if (options.port === undefined) return pageConnectionFor(options);
+  if (options.port === null || typeof options.port !== 'object') throw new StoreError('DAEMON_UNAVAILABLE', 'options.port must be a MessagePort from daemon.createPort().');
+  const conn = byPort.get(options.port) ?? new ClientConnection(options.port, { timeoutMs: options.timeoutMs, requestTimeoutMs: options.requestTimeoutMs });
+  byPort.set(options.port, conn);
+  return conn;
+}
+
+const NO_PORT = 'No store port reached this page: is exposeStorePort() called in the window\'s preload (see README, Quick start in Electron), and does main run startStoreDaemon() with attachWindows on (or call daemon.attach(webContents))?';
+
 /**
  * Opens a store client. In a window it uses the port the preload forwarded (and the ones that replace it); pass
  * `port` (from `daemon.createPort()`) for another worker or process. Clients opened on the same port share it.
  */
 export async function connectStore<T extends object = Record<string, unknown>>(name: string, options: ConnectOptions = {}): Promise<StoreClient<T>> {
-  let conn: ClientConnection;
-  if (options.port !== undefined) {
-    if (options.port === null || typeof options.port !== 'object') throw new StoreError('DAEMON_UNAVAILABLE', 'options.port must be a MessagePort from daemon.createPort().');
-    conn = byPort.get(options.port) ?? new ClientConnection(options.port, { timeoutMs: options.timeoutMs, requestTimeoutMs: options.requestTimeoutMs });
-    byPort.set(options.port, conn);
-  } else {
-    conn = pageConnectionFor(options);
-  }
-  await conn.ready('No store port reached this page: is exposeStorePort() called in the window\'s preload (see README, Quick start in Electron), and does main run startStoreDaemon() with attachWindows on (or call daemon.attach(webContents))?', options.timeoutMs);
+  const conn = connectionFor(options);
+  await conn.ready(NO_PORT, options.timeoutMs);
   return CachedStore.open<T>(conn, name);
+}
+
+/** The names of the stores the daemon serves (whether or not this client may open them), on the same port as connectStore. */
+export async function storeNames(options: ConnectOptions = {}): Promise<string[]> {
+  const conn = connectionFor(options);
+  await conn.ready(NO_PORT, options.timeoutMs);
+  return [...conn.storeNames];
 }

@@ -41,6 +41,8 @@ export class ClientConnection {
   #failure: StoreError | undefined;
   #waitingForPort: Array<{ resolve: () => void; reject: (e: StoreError) => void }> = [];
   clientId = '';
+  /** The stores the daemon serves, from its hello. */
+  storeNames: string[] = [];
   readonly timeoutMs: number;
 
   constructor(port?: unknown, options: ClientConnectionOptions = {}) {
@@ -92,6 +94,7 @@ export class ClientConnection {
     mux.endpoint.start?.();
     const hello = this.#raw('hello', PROTOCOL_VERSION).then((v) => {
       this.clientId = v.clientId;
+      this.storeNames = Array.isArray(v.stores) ? v.stores.filter((n): n is string => typeof n === 'string') : [];
       if (generation === this.#generation) this.#greeted = true;
     });
     this.#ready = withTimeout(hello, this.timeoutMs, 'The store daemon did not answer hello in time; is it running?');

@@ -329,7 +329,7 @@ export class OpenStore {
    */
   async info(client: Requester): Promise<StoreInfo> {
     await this.backups.settled();
-    const info = { ...this.engine.info(), backups: this.backups.files.count() };
+    const info = { ...this.engine.info(), backups: this.backups.files.count(), encryptedKept: client.access.encryptedKept };
     if (!client.access.filtersReads) return info;
     const view = client.access.filterDoc(this.engine.doc);
     return {

@@ -94,9 +94,22 @@ export class StoreAccess {
     const explicitRead = this.#read ?? [];
     // Encrypted keys are hidden unless a read pattern names them exactly: never through an ancestor (`read: ['ai']`
     // does not reveal `ai.apiKey`). Patterns are parsed as keys are (`api\\.key` is one key).
-    const extra = extraHidden.map((p) => parseKey(p)).filter((h) => !explicitRead.some((r) => r.length === h.length && covers(r, h)));
-    this.#hidden = [...compile(rules?.hidden, 'hidden'), ...extra];
+    const extraKeys = extraHidden.filter((p) => {
+      const h = parseKey(p);
+      return !explicitRead.some((r) => r.length === h.length && covers(r, h));
+    });
+    const explicitHidden = compile(rules?.hidden, 'hidden');
+    this.#hidden = [...explicitHidden, ...extraKeys.map((p) => parseKey(p))];
+    // Named to the client only where its rules would otherwise show them: a key under a hidden or unread path stays
+    // unnamed.
+    this.encryptedKept = extraKeys.filter((p) => {
+      const h = parseKey(p);
+      return !explicitHidden.some((x) => covers(x, h)) && (this.#read === undefined || this.#read.some((r) => covers(r, h)));
+    });
   }
+
+  /** Encrypted key patterns kept from this client that its rules would otherwise let it read (tools show them masked). */
+  readonly encryptedKept: string[];
 
   get filtersReads(): boolean {
     return this.#read !== undefined || this.#hidden.length > 0;

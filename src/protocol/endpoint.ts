@@ -5,7 +5,8 @@ import type { DaemonEvent, WireMessage, WriteMessage } from './messages.ts';
 /**
  * A client port from `createPort()`: a Node `MessagePort` in the worker host, Electron's `MessagePortMain` in Electron, a DOM
  * `MessagePort` in a page (described structurally: no Node or Electron types needed). Pass it to `connectStore(name, { port })`, or
- * transfer it to another worker or process first.
+ * transfer it to another worker or process first. Any other transport can be given as a `PortLike` (the inspector's
+ * WebSocket relay is one).
  */
 export type DaemonPort = MessagePort | {
   // Node's worker_threads MessagePort and Electron's MessagePortMain, structurally (protocol/ names no Node or
@@ -15,7 +16,7 @@ export type DaemonPort = MessagePort | {
   on(event: 'close', listener: () => void): unknown;
   start(): void;
   close(): void;
-};
+} | PortLike;
 
 /**
  * The least a port must do, whatever its kind (Node `MessagePort`, Electron `MessagePortMain`, DOM `MessagePort`).

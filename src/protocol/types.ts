@@ -145,6 +145,8 @@ export interface StoreInfo {
   };
   counters: { writes: number; rejected: number; groups: number; fsyncs: number; checkpoints: number };
   latencyMs: { commitP50: number; commitP99: number };
+  /** Encrypted key patterns this client may not read though its policy would otherwise show them (tools mask them). */
+  encryptedKept: string[];
 }
 
 /** Options of a write. */

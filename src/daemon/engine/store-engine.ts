@@ -308,7 +308,7 @@ export class StoreEngine implements StoreHandle {
       name: this.name, path: this.checkpoint.path, rev: this.rev, checkpointRev: this.#checkpoints.rev,
       bytes: this.#bytes, keys: Object.keys(this.doc).length,
       journal: { segments: js.segments, records: this.rev - this.#checkpoints.rev, bytes: js.bytes },
-      backups: 0, durability: this.durability, recovery: structuredClone(this.#recovery),
+      backups: 0, encryptedKept: [], durability: this.durability, recovery: structuredClone(this.#recovery),
       counters: { ...this.#counters },
       latencyMs: { commitP50: this.#latency.quantile(0.5), commitP99: this.#latency.quantile(0.99) },
     };

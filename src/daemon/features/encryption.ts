@@ -3,12 +3,13 @@ import type { Operation } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import { fromPointer, parseKey, toPointer } from '../../protocol/keys.ts';
 import type { JsonObject } from '../../protocol/types.ts';
+import { SEALED_PREFIX } from '../../protocol/sealed.ts';
 
 /** v2 binds each ciphertext to its store and key path (GCM associated data); v1 (no binding) is still read. */
 const PREFIX = 'esd:aes-256-gcm:v2:';
 const PREFIX_V1 = 'esd:aes-256-gcm:v1:';
-/** Any string in our sealed format: one that no longer opens is corruption, never a plaintext value. */
-export const SEALED_PREFIX = 'esd:aes-256-gcm:';
+// Any string in our sealed format: one that no longer opens is corruption, never a plaintext value.
+export { SEALED_PREFIX };
 const SEALED = SEALED_PREFIX;
 type Pattern = string[];
 

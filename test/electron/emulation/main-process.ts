@@ -588,6 +588,18 @@ export class WebContents extends EventEmitter {
     this.destroy();
   }
 
+  #windowOpenHandler: ((details: { url: string }) => { action: 'allow' | 'deny' }) | undefined;
+
+  /** Electron's `setWindowOpenHandler`: decides each `window.open` / target=_blank of the page (default: allow). */
+  setWindowOpenHandler(handler: (details: { url: string }) => { action: 'allow' | 'deny' }): void {
+    this.#windowOpenHandler = handler;
+  }
+
+  /** The page asks for a new window (window.open): what the handler answers (tests). */
+  emulationWindowOpen(url: string): 'allow' | 'deny' {
+    return this.#windowOpenHandler?.({ url }).action ?? 'allow';
+  }
+
   /** @internal */
   destroy(): void {
     if (this.#destroyed) return;
