@@ -1,7 +1,7 @@
 import { wrap, type Remote } from 'comlink';
 import { StoreError, type StoreErrorCode } from '../protocol/errors.ts';
-import { adaptPort, muxPort, type PortLike } from '../protocol/endpoint.ts';
-import { PROTOCOL_VERSION, type DaemonApi, type DaemonEvent, type Result } from '../protocol/messages.ts';
+import { adaptPort, muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
+import { PROTOCOL_VERSION, type DaemonApi, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteRequest } from '../protocol/messages.ts';
 
 type Value<K extends keyof DaemonApi> = Awaited<ReturnType<DaemonApi[K]>> extends Result<infer V> ? V : never;
 
@@ -19,9 +19,15 @@ export interface ClientConnectionOptions {
  * after a daemon restart or a page reload; stores then resync by rev.
  */
 export class ClientConnection {
-  #remote: Remote<DaemonApi> | undefined;
+  #remote: Remote<RpcApi> | undefined;
   #methods = new Map<string, unknown>();
   #port: PortLike | undefined;
+  #mux: MuxedPort | undefined;
+  /** Hello answered on the current port: writes are posted at once. */
+  #greeted = false;
+  /** Writes in flight by id, settled by the acks in change events (or `acks` / `nack`). */
+  #writes = new Map<number, { resolve: (result: { rev: number }) => void; fail: (error: StoreError) => void }>();
+  #nextWriteId = 1;
   #generation = 0;
   /** Requests in flight, oldest first, with when they were sent: one sweep timer enforces the deadline. */
   #pending = new Map<(error: StoreError) => void, number>();
@@ -60,6 +66,8 @@ export class ClientConnection {
     const generation = ++this.#generation;
     const mux = muxPort(port);
     this.#port = port;
+    this.#mux = mux;
+    this.#greeted = false;
     port.onClose(() => {
       if (generation !== this.#generation) return;
       // After 'closing' the port closing is the daemon's orderly exit: what is still pending was not served.
@@ -73,14 +81,21 @@ export class ClientConnection {
         this.refuseNew('CLOSED', 'The store daemon was closed (daemon.close()); no more requests are served.');
         return;
       }
-      for (const l of this.#eventListeners.get(event.store) ?? []) l(event);
+      if (event.t === 'nack') {
+        this.#writes.get(event.id)?.fail(StoreError.fromJSON(event.error));
+        return;
+      }
+      // The stores apply the change first: a writer resolved below finds its cache already showing its write.
+      if (event.t !== 'acks') for (const l of this.#eventListeners.get(event.store) ?? []) l(event);
+      if ((event.t === 'changes' || event.t === 'changes-json' || event.t === 'acks') && event.acks) this.#settleAcks(event.acks);
     });
-    this.#remote = wrap<DaemonApi>(mux.endpoint);
+    this.#remote = wrap<RpcApi>(mux.endpoint);
     this.#methods = new Map();
     mux.endpoint.start?.();
     const hello = this.#raw('hello', PROTOCOL_VERSION).then((v) => {
       this.clientId = v.clientId;
       this.storeNames = Array.isArray(v.stores) ? v.stores.filter((n): n is string => typeof n === 'string') : [];
+      if (generation === this.#generation) this.#greeted = true;
     });
     this.#ready = withTimeout(hello, this.timeoutMs, 'The store daemon did not answer hello in time; is it running?');
     this.#ready.catch(() => {});
@@ -100,12 +115,49 @@ export class ClientConnection {
 
   /** Calls a daemon method; the Result envelope becomes a value or a thrown StoreError. */
   async call<K extends keyof DaemonApi>(method: K, ...args: Parameters<DaemonApi[K]>): Promise<Value<K>> {
+    if (method === 'write') return this.write(...(args as Parameters<DaemonApi['write']>)) as Promise<Value<K>>;
     if (this.#failure) throw this.#failure;
     await this.ready();
-    return this.#raw(method, ...args);
+    return this.#raw(method as keyof RpcApi, ...(args as Parameters<RpcApi[keyof RpcApi]>)) as Promise<Value<K>>;
   }
 
-  #raw<K extends keyof DaemonApi>(method: K, ...args: Parameters<DaemonApi[K]>): Promise<Value<K>> {
+  /**
+   * Posts a write as one plain message (not a comlink call: no UUID, no proxy, no reply of its own) and resolves
+   * with its rev when its ack arrives, which normally rides on the commit group's change event: one message per
+   * group instead of two per write.
+   */
+  write(store: string, request: WriteRequest): Promise<{ rev: number }> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (!this.#greeted) return this.ready().then(() => this.write(store, request));
+    const id = this.#nextWriteId++;
+    return new Promise((resolve, reject) => {
+      const fail = (error: StoreError) => {
+        this.#writes.delete(id);
+        this.#pending.delete(fail);
+        reject(error);
+      };
+      this.#writes.set(id, { resolve, fail });
+      this.#pending.set(fail, Date.now());
+      this.#sweep ??= this.#startSweep();
+      try {
+        this.#mux!.sendWrite({ id, store, request });
+      } catch (error) {
+        fail(new StoreError('NOT_SERIALIZABLE', `Could not send write(): ${(error as Error)?.message ?? String(error)}`));
+      }
+    });
+  }
+
+  #settleAcks(acks: WriteAcks): void {
+    for (const [id, rev] of acks) {
+      const w = this.#writes.get(id);
+      if (!w) continue;
+      this.#writes.delete(id);
+      this.#pending.delete(w.fail);
+      w.resolve({ rev });
+    }
+  }
+
+  #raw<K extends keyof RpcApi>(method: K, ...args: Parameters<RpcApi[K]>): Promise<Value<K>> {
     if (this.#failure) return Promise.reject(this.#failure);
     const remote = this.#remote!;
     return new Promise<Value<K>>((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { expose, type Endpoint } from 'comlink';
 import { muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
 import { StoreError, toStoreError } from '../protocol/errors.ts';
-import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonApi, type Result } from '../protocol/messages.ts';
+import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteMessage } from '../protocol/messages.ts';
 import { parseWrite } from '../protocol/write.ts';
-import type { CommitRecord } from './engine/store-engine.ts';
+import type { CommitRecord, GroupAck } from './engine/store-engine.ts';
 import type { OpenStore, Requester } from './open-store.ts';
 import type { Policy } from './policy.ts';
 
@@ -11,7 +11,7 @@ import type { Policy } from './policy.ts';
  * What each request kind costs against a client's request budget (policy.maxRequestsPerSecond): whole-document work
  * (snapshots, exports, history pages, backups) costs more than a write, which has its own write budget as well.
  */
-const REQUEST_COST: Partial<Record<keyof DaemonApi, number>> = {
+const REQUEST_COST: Partial<Record<keyof RpcApi, number>> = {
   subscribe: 20, snapshot: 20, exportStore: 20, importStore: 20, history: 10, rollback: 20,
   backupsCreate: 20, backupsRestore: 20, backupsVerify: 10, backupsList: 5, info: 5,
 };
@@ -40,6 +40,8 @@ export class Connection {
   readonly #policy: Policy;
   readonly #subs = new Map<string, () => void>();
   readonly #requesters = new Map<string, Requester>();
+  /** Writes whose ack has not been sent yet: acked in their group's change event, or on their own if none carries it. */
+  readonly #unacked = new Set<number>();
   #greeted = false;
   #closed = false;
 
@@ -49,7 +51,54 @@ export class Connection {
     this.#policy = policy;
     this.#mux = muxPort(port);
     port.onClose(() => this.close());
-    expose(this.#api(), guardEndpoint(this.#mux.endpoint, (method) => this.#policy.takeRequestTokens(REQUEST_COST[method as keyof DaemonApi] ?? 1)));
+    expose(this.#api(), guardEndpoint(this.#mux.endpoint, (method) => this.#policy.takeRequestTokens(REQUEST_COST[method as keyof RpcApi] ?? 1)));
+    this.#mux.onWrite((data) => this.#onWrite(data));
+  }
+
+  /**
+   * A write from the client (unchecked: windows are untrusted). Its ack goes out with the group's change event to this
+   * connection (see the subscription in `subscribe`); a write no event carries — a no-op, a store this connection does
+   * not subscribe to — is acked on its own once committed, and a failed one gets a `nack` with its error.
+   */
+  #onWrite(data: unknown): void {
+    const w = data as Partial<WriteMessage> | null;
+    // Without an id there is nothing to answer: a client of ours always sends one.
+    if (!w || typeof w !== 'object' || typeof w.id !== 'number' || !Number.isSafeInteger(w.id)) return;
+    const id = w.id;
+    const name = typeof w.store === 'string' ? w.store : '';
+    // Budgeted before anything else is looked at, like every comlink request.
+    if (!this.#policy.takeRequestTokens(1)) return this.#send({ t: 'nack', store: name, id, error: OVER_BUDGET.error });
+    try {
+      if (this.#closed) throw new StoreError('CLOSED', 'This connection is closed.');
+      const { store, client } = this.#open(w.store);
+      const parsed = parseWrite(w.request, store.name);
+      this.#unacked.add(id);
+      store.write(parsed, client, { owner: this, id }).then(({ rev }) => {
+        if (this.#unacked.delete(id)) this.#send({ t: 'acks', store: name, acks: [[id, rev]] });
+      }, (error: unknown) => {
+        this.#unacked.delete(id);
+        this.#send({ t: 'nack', store: name, id, error: toStoreError(error, 'IO_FAILED').toJSON() });
+      });
+    } catch (error) {
+      this.#send({ t: 'nack', store: name, id, error: toStoreError(error, 'IO_FAILED').toJSON() });
+    }
+  }
+
+  /** This connection's acks among a group's, taken (each is sent once). */
+  #takeAcks(acks: readonly GroupAck[]): WriteAcks | undefined {
+    let mine: WriteAcks | undefined;
+    for (const a of acks) {
+      if (a.tag.owner === this && this.#unacked.delete(a.tag.id)) (mine ??= []).push([a.tag.id, a.rev]);
+    }
+    return mine;
+  }
+
+  #send(event: DaemonEvent): void {
+    try {
+      this.#mux.sendEvent(event);
+    } catch {
+      // The peer is gone; its pending writes fail on its side when the port closes.
+    }
   }
 
   #open(name: unknown): { store: OpenStore; client: Requester } {
@@ -66,7 +115,7 @@ export class Connection {
     return { store, client };
   }
 
-  #api(): DaemonApi {
+  #api(): RpcApi {
     const run = async <T>(fn: () => T | Promise<T>): Promise<Result<T>> => {
       try {
         if (this.#closed) throw new StoreError('CLOSED', 'This connection is closed.');
@@ -90,13 +139,15 @@ export class Connection {
         // Registered and snapshotted in one idle moment: every later commit reaches this client as an event.
         return engine.whenCommitted(() => {
           if (!this.#subs.has(engine.name)) {
-            this.#subs.set(engine.name, engine.onCommit((records) => {
+            this.#subs.set(engine.name, engine.onCommit((records, groupAcks) => {
+              const acks = groupAcks.length > 0 ? this.#takeAcks(groupAcks) : undefined;
               if (!access.filtersReads) {
-                this.#mux.sendEvent({ t: 'changes-json', store: engine.name, json: sharedJson(records) });
+                this.#mux.sendEvent(acks ? { t: 'changes-json', store: engine.name, json: sharedJson(records), acks } : { t: 'changes-json', store: engine.name, json: sharedJson(records) });
                 return;
               }
+              // A change the client may not see still carries its rev (and the acks): the cache's rev keeps up.
               const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc), source: r.source }));
-              this.#mux.sendEvent({ t: 'changes', store: engine.name, changes });
+              this.#mux.sendEvent(acks ? { t: 'changes', store: engine.name, changes, acks } : { t: 'changes', store: engine.name, changes });
             }));
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
@@ -115,10 +166,6 @@ export class Connection {
         const { store, client } = this.#open(name);
         const { engine } = store;
         return engine.whenCommitted(() => ({ rev: engine.rev, json: store.viewJson(client.access), path: engine.checkpoint.path }));
-      }),
-      write: (name, request) => run(() => {
-        const { store, client } = this.#open(name);
-        return store.write(parseWrite(request, store.name), client);
       }),
       history: (name, query) => run(() => {
         const { store, client } = this.#open(name);

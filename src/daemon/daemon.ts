@@ -92,7 +92,7 @@ export class Daemon implements ConnectionHost {
     const StoreClass = await loadStoreClass(this.host.kind);
     const ctx: StoreContext = {
       cwd: msg.cwd, StoreClass, fsSeam: this.#fsSeam,
-      checkpointEvery: { records: msg.tuning?.checkpointRecords, idleMs: msg.tuning?.checkpointIdleMs },
+      checkpointEvery: { records: msg.tuning?.checkpointRecords, idleMs: msg.tuning?.checkpointIdleMs, offPathBytes: msg.tuning?.checkpointOffPathBytes },
       journalSegmentBytes: msg.tuning?.journalSegmentBytes,
     };
     if (msg.encryptionKey !== undefined) {

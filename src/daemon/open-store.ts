@@ -6,7 +6,7 @@ import { checkStoreName } from '../protocol/store-name.ts';
 import type { BackupInfo, HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../protocol/types.ts';
 import { parseWrite, type ParsedWrite } from '../protocol/write.ts';
 import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
-import type { OpeningState } from './engine/types.ts';
+import type { AckTag, OpeningState } from './engine/types.ts';
 import { StoreEngine } from './engine/store-engine.ts';
 import { size } from './engine/draft.ts';
 import { BackupService } from './features/backups.ts';
@@ -237,15 +237,18 @@ export class OpenStore {
     return (view.compact ??= JSON.stringify(access.filterDoc(this.engine.doc)));
   }
 
-  /** A client's write: the policy gate, the rate limit, a backup first where the write destroys data, then commit. */
-  async write(write: ParsedWrite, client: Requester): Promise<{ rev: number }> {
+  /**
+   * A client's write: the policy gate, the rate limit, a backup first where the write destroys data, then commit.
+   * `ack`: the connection waiting for it, which reads its ack from the group's commit event.
+   */
+  async write(write: ParsedWrite, client: Requester, ack?: AckTag): Promise<{ rev: number }> {
     client.access.authorize(write, this.engine.doc);
     client.policy.takeWriteToken(this.name);
     this.#refuseOversized(write);
     const before = BACKUP_BEFORE[write.kind];
     if (before) await this.backups.createSafe(before);
     const source = write.kind === 'restore' ? `restore:${client.id}` : client.id;
-    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths, this.engine.doc));
+    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths, this.engine.doc), ack);
   }
 
   /**

@@ -18,6 +18,8 @@ export type ControlToDaemon =
     /** Engine tuning for tests and benchmarks. */
     tuning?: {
       checkpointRecords?: number; checkpointIdleMs?: number; journalSegmentBytes?: number;
+      /** Documents from this size on are checkpointed off the commit path (default 256 KB; 0: always). */
+      checkpointOffPathBytes?: number;
       /** Crash harness only: announce crash windows on stderr and pause the daemon there this long (ms)… */
       crashPauseMs?: number;
       /** …at these windows only (default: all); see CrashPoint in src/daemon/storage/fs-seam.ts. */

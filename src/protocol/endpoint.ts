@@ -1,6 +1,6 @@
 import type { Endpoint } from 'comlink';
 import { StoreError } from './errors.ts';
-import type { DaemonEvent, WireMessage } from './messages.ts';
+import type { DaemonEvent, WireMessage, WriteMessage } from './messages.ts';
 
 /**
  * A client port from `createPort()`: a Node `MessagePort` in the worker host, Electron's `MessagePortMain` in Electron, a DOM
@@ -126,11 +126,15 @@ export function adaptPort(port: unknown): PortLike {
   throw new StoreError('DAEMON_UNAVAILABLE', 'Expected a MessagePort (from daemon.createPort(), or the preload) or an Electron MessagePortMain.');
 }
 
-/** A port split into a comlink endpoint (rpc channel) and a stream of daemon events (evt channel). */
+/** A port split into a comlink endpoint (rpc channel), writes (w channel) and a stream of daemon events (evt channel). */
 export interface MuxedPort {
   endpoint: Endpoint;
   sendEvent(event: DaemonEvent): void;
   onEvent(listener: (event: DaemonEvent) => void): void;
+  /** Posts a write; throws what postMessage throws (a value that cannot be cloned). */
+  sendWrite(write: WriteMessage): void;
+  /** Receives writes as they arrive; `data` is unchecked (the peer may be untrusted). */
+  onWrite(listener: (data: unknown) => void): void;
   port: PortLike;
 }
 
@@ -140,11 +144,13 @@ type Listener = (event: { data: unknown }) => void;
 export function muxPort(port: PortLike): MuxedPort {
   const rpcListeners = new Set<Listener>();
   const eventListeners = new Set<(event: DaemonEvent) => void>();
+  let onWrite: ((data: unknown) => void) | undefined;
   let started = false;
   port.onMessage((data) => {
     const wire = data as WireMessage | null;
     if (!wire || typeof wire !== 'object') return;
-    if (wire.ch === 'rpc') for (const l of rpcListeners) l({ data: wire.m });
+    if (wire.ch === 'w') onWrite?.(wire.w);
+    else if (wire.ch === 'rpc') for (const l of rpcListeners) l({ data: wire.m });
     else if (wire.ch === 'evt') for (const l of eventListeners) l(wire.e);
   });
   const start = () => {
@@ -169,6 +175,11 @@ export function muxPort(port: PortLike): MuxedPort {
     sendEvent: (event) => port.post({ ch: 'evt', e: event } satisfies WireMessage),
     onEvent: (listener) => {
       eventListeners.add(listener);
+      start();
+    },
+    sendWrite: (write) => port.post({ ch: 'w', w: write } satisfies WireMessage),
+    onWrite: (listener) => {
+      onWrite = listener;
       start();
     },
   };

@@ -1,8 +1,11 @@
 import type { SerializedStoreError } from './errors.ts';
 import type { BackupInfo, ChangeSource, HistoryEntry, JsonObject, Operation, StoreInfo } from './types.ts';
 
-/** Bumped on any incompatible change of the messages below; checked by `hello`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any incompatible change of the messages below; checked by `hello`.
+ * 2: writes travel on their own channel (`WriteMessage`) and are acknowledged inside the group's change event.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** A reply: comlink would turn a thrown StoreError into a plain Error and drop its code, so errors travel as data. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: SerializedStoreError };
@@ -36,12 +39,11 @@ export interface HistoryQuery {
 }
 
 /** The request/reply API one connection exposes through comlink. Method names are the allow-list. */
-export interface DaemonApi {
+export interface RpcApi {
   hello(protocol: number): Promise<Result<{ protocol: number; clientId: string; stores: string[] }>>;
   subscribe(store: string): Promise<Result<Snapshot>>;
   unsubscribe(store: string): Promise<Result<null>>;
   snapshot(store: string): Promise<Result<Snapshot>>;
-  write(store: string, request: WriteRequest): Promise<Result<{ rev: number }>>;
   history(store: string, query: HistoryQuery): Promise<Result<HistoryEntry[]>>;
   rollback(store: string, to: { rev: number } | { time: string | number }): Promise<Result<{ rev: number }>>;
   backupsList(store: string): Promise<Result<BackupInfo[]>>;
@@ -53,21 +55,50 @@ export interface DaemonApi {
   info(store: string): Promise<Result<StoreInfo>>;
 }
 
-export const DAEMON_METHODS: ReadonlySet<string> = new Set<keyof DaemonApi>([
-  'hello', 'subscribe', 'unsubscribe', 'snapshot', 'write', 'history', 'rollback', 'backupsList', 'backupsCreate',
+/**
+ * What a client can ask: the comlink methods, and `write`, which does not go through comlink (see `WriteMessage`)
+ * but resolves to the same Result.
+ */
+export interface DaemonApi extends RpcApi {
+  write(store: string, request: WriteRequest): Promise<Result<{ rev: number }>>;
+}
+
+export const DAEMON_METHODS: ReadonlySet<string> = new Set<keyof RpcApi>([
+  'hello', 'subscribe', 'unsubscribe', 'snapshot', 'history', 'rollback', 'backupsList', 'backupsCreate',
   'backupsRestore', 'backupsVerify', 'exportStore', 'importStore', 'info',
 ]);
 
+/**
+ * Acknowledgements of this connection's writes, as `[write id, rev]` pairs: the write is durable, and the cache is at
+ * `rev` once the event that carries the pair (or an earlier one) is applied.
+ */
+export type WriteAcks = Array<[id: number, rev: number]>;
+
+/**
+ * A write, posted as one plain message instead of a comlink call (no UUID, no proxy, no reply of its own): its ack
+ * rides on the group's change event to this connection, or comes as `acks` / `nack` when there is no such event
+ * (a no-op write, a store the connection does not subscribe to, an error). `id` is the client's counter.
+ */
+export interface WriteMessage {
+  id: number;
+  store: string;
+  request: WriteRequest;
+}
+
 /** Pushed by the daemon as plain tagged messages (comlink callbacks cannot cross MessagePortMain). */
 export type DaemonEvent =
-  /** The writes of one commit group, consecutive revs in order. */
-  | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }> }
+  /** The writes of one commit group, consecutive revs in order (and this connection's writes among them). */
+  | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }>; acks?: WriteAcks }
   /** The same as `changes`, as JSON text: serialized once per group for every client that sees the whole store. */
-  | { t: 'changes-json'; store: string; json: string }
+  | { t: 'changes-json'; store: string; json: string; acks?: WriteAcks }
+  /** Acks with no change event to ride on (no-op writes, a store this connection does not subscribe to). */
+  | { t: 'acks'; store: string; acks: WriteAcks }
+  /** A write that failed, with its error. */
+  | { t: 'nack'; store: string; id: number; error: SerializedStoreError }
   /** The client must refetch the store (e.g. its permissions changed); carries the current rev. */
   | { t: 'resync'; store: string; rev: number }
   /** The daemon is shutting down: pending and later requests fail with CLOSED. */
   | { t: 'closing' };
 
-/** What travels on a client port: comlink traffic and events, tagged so neither sees the other's messages. */
-export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEvent };
+/** What travels on a client port: comlink traffic, writes and events, tagged so none sees the others' messages. */
+export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEvent } | { ch: 'w'; w: WriteMessage };

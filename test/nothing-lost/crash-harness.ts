@@ -10,7 +10,7 @@ const CHILD = path.join(here, 'fixtures', 'crash-child.ts');
 const ROOT = path.resolve(here, '..', '..');
 
 /** Where a kill is aimed: a random moment, early in start-up, or inside a crash window the daemon announces. */
-export type KillTarget = 'random' | 'early' | 'checkpoint.written' | 'journal.rotated' | 'journal.prune' | 'backup.data-written' | 'backup.rotate';
+export type KillTarget = 'random' | 'early' | 'checkpoint.written' | 'checkpoint.slicing' | 'journal.rotated' | 'journal.prune' | 'backup.data-written' | 'backup.rotate';
 export const KILL_TARGETS: KillTarget[] = [
   'random', 'checkpoint.written', 'random', 'journal.rotated', 'random', 'journal.prune',
   'backup.data-written', 'random', 'backup.rotate', 'early',
@@ -33,7 +33,7 @@ export interface RunResult {
 }
 
 /** Spawns the child, kills it with SIGKILL at `target`, and returns every line it printed before it died. */
-export function runAndKill(cwd: string, target: KillTarget, opts: { clients: number; backupEvery: number; crashPauseMs: number }): Promise<RunResult> {
+export function runAndKill(cwd: string, target: KillTarget, opts: { clients: number; backupEvery: number; crashPauseMs: number; store?: 'storm' | 'large' }): Promise<RunResult> {
   // The daemon pauses only in the window this run aims at, so the others cost the storm nothing.
   const crashPoints = target === 'random' || target === 'early' ? [] : [target];
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ cwd, ...opts, crashPoints })], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });

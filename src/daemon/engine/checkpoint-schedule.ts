@@ -6,6 +6,8 @@ export interface CheckpointTuning {
   bytes?: number;
   /** Checkpoint after this long without writes (default 2000 ms). */
   idleMs?: number;
+  /** Documents of at least this many bytes are checkpointed off the commit path (default 256 KB; see Checkpointer). */
+  offPathBytes?: number;
 }
 
 /**
@@ -67,10 +69,15 @@ export class CheckpointSchedule {
     this.#retry.timer = undefined;
   }
 
-  /** The checkpoint is on disk. */
-  succeeded(): void {
+  /** What was journaled since the last checkpoint, as of now (what a checkpoint starting now covers). */
+  since(): { records: number; bytes: number } {
+    return { ...this.#since };
+  }
+
+  /** The checkpoint is on disk; it covers `covered` (records journaled while it was written still count). */
+  succeeded(covered: { records: number; bytes: number } = this.#since): void {
     this.#retry.delay = 0;
-    this.#since = { records: 0, bytes: 0 };
+    this.#since = { records: Math.max(0, this.#since.records - covered.records), bytes: Math.max(0, this.#since.bytes - covered.bytes) };
   }
 
   /** The checkpoint failed: retry on a growing delay (never a busy loop), also when no further write comes. */

@@ -2,6 +2,7 @@ import { applyPatch, type Operation } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import { fromPointer, getAt, joinKey, toPointer } from '../../protocol/keys.ts';
 import type { JsonObject } from '../../protocol/types.ts';
+import type { CopyOnWrite } from './copy-on-write.ts';
 
 /**
  * A write being applied to the live document. Every change goes through `set`/`remove`, which emit the rfc6902 op
@@ -20,7 +21,9 @@ export class Draft {
    * @param enclosing for encrypted keys: the encrypted path a change lies strictly below, if any. Such a change is
    * recorded as a replace of that whole path, because the journal holds its value only as one ciphertext.
    */
-  constructor(readonly doc: JsonObject, readonly store: string, readonly enclosing?: (path: readonly string[]) => string[] | undefined) {}
+  constructor(readonly doc: JsonObject, readonly store: string, readonly enclosing?: (path: readonly string[]) => string[] | undefined,
+    /** Set while a checkpoint serializes a frozen view of the document: changes copy what they would share with it. */
+    readonly cow?: CopyOnWrite) {}
 
   /** electron-store `set` semantics: missing or non-object parents become objects. */
   set(segments: readonly string[], value: unknown): void {
@@ -89,6 +92,7 @@ export class Draft {
   /** Puts the document back as it was before this draft. */
   undo(): void {
     for (let i = this.inverse.length - 1; i >= 0; i--) {
+      this.cow?.own(this.doc, fromPointer(this.inverse[i].path).slice(0, -1));
       const [err] = applyPatch(this.doc, [this.inverse[i]]);
       if (err) throw new Error(`internal: undo failed at ${this.inverse[i].path}: ${err.message}`);
     }
@@ -152,6 +156,7 @@ export class Draft {
     // The document gets its own copy of the value: the op stays as written for the journal and the broadcast,
     // whatever later ops of the same group do to the document.
     const applied = 'value' in op ? { ...op, value: structuredClone(op.value) } : op;
+    this.cow?.own(this.doc, segments.slice(0, -1));
     const [err] = applyPatch(this.doc, [applied]);
     if (err) throw new StoreError('INVALID_KEY', `Cannot apply ${op.op} at ${op.path}: ${err.message}.`, { store: this.store, key: joinKey(segments) });
     if (outer) {

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { StoreError, toStoreError } from '../../protocol/errors.ts';
 import type { HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
 import { parseWrite, type ParsedWrite, type WriteContext, type WriteTarget } from '../../protocol/write.ts';
@@ -6,14 +5,17 @@ import type { FieldCipher } from '../features/encryption.ts';
 import { validationError, type DocumentValidator } from '../features/validator.ts';
 import type { CheckpointFile } from '../storage/checkpoint.ts';
 import type { Journal } from '../storage/journal.ts';
-import { CheckpointSchedule } from './checkpoint-schedule.ts';
+import { Checkpointer } from './checkpointer.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
 import { historyFloor, queryHistory, undoAfter } from './history.ts';
 import { LatencyWindow } from './latency.ts';
 import type { StoreHandle, SubmitOptions } from './store-handle.ts';
-import type { CommitRecord, EngineParts, RecoveryReport } from './types.ts';
-export type { CommitRecord, EngineParts, OpeningState, RecoveryReport } from './types.ts';
+import type { AckTag, CommitRecord, EngineParts, GroupAck, RecoveryReport } from './types.ts';
+export type { AckTag, CommitRecord, EngineParts, GroupAck, OpeningState, RecoveryReport } from './types.ts';
+
+/** Called once per committed group (see `onCommit`). */
+export type CommitListener = (records: CommitRecord[], acks: readonly GroupAck[]) => void;
 
 /** A write waiting in the commit queue. */
 interface Job extends SubmitOptions {
@@ -22,6 +24,8 @@ interface Job extends SubmitOptions {
   apply(draft: Draft): void;
   /** Checks the changed paths against the writer's policy before anything is journaled. */
   authorize?(paths: readonly string[][]): void;
+  /** Set for client writes whose ack rides on the group's change event. */
+  ack?: AckTag;
   resolve(result: { rev: number }): void;
   reject(error: StoreError): void;
 }
@@ -49,12 +53,11 @@ export class StoreEngine implements StoreHandle {
   doc: JsonObject;
   rev: number;
   #internal: Record<string, unknown>;
-  #checkpointRev: number;
   #bytes: number;
   readonly #queue: CommitQueue<Job>;
-  readonly #schedule: CheckpointSchedule;
+  readonly #checkpoints: Checkpointer;
   readonly #journalFloor: (() => number | undefined) | undefined;
-  readonly #listeners = new Set<(records: CommitRecord[]) => void>();
+  readonly #listeners = new Set<CommitListener>();
   readonly #context: WriteContext;
   #closed = false;
   /** relaxed mode: acknowledged records whose append failed, retried first with the next group. */
@@ -77,18 +80,20 @@ export class StoreEngine implements StoreHandle {
     this.doc = opening.doc;
     this.rev = opening.rev;
     this.#internal = opening.internal;
-    this.#checkpointRev = opening.checkpointRev;
     this.#recovery = opening.report;
     this.#bytes = size(this.doc);
     this.#queue = new CommitQueue((jobs) => this.#commitGroup(jobs));
-    this.#schedule = new CheckpointSchedule(parts.checkpointEvery ?? {}, () => this.#queue.whenIdle(() => this.checkpointNow()));
+    this.#checkpoints = new Checkpointer(parts.checkpoint, {
+      state: () => ({ doc: this.doc, rev: this.rev, internal: this.#internal, closed: this.#closed, bytes: this.#bytes, unflushed: this.#unflushed.length > 0 }),
+      whenIdle: (fn) => this.#queue.whenIdle(fn), reportProblem: (message) => this.reportProblem(message), checkpointed: () => this.#pruneJournal(true),
+    }, parts.checkpointEvery ?? {}, opening.checkpointRev);
     if (opening.checkpointRev < opening.rev) {
       // Replayed records count toward the next checkpoint, and a long replay is retired soon after the store serves
       // (off the path to the first read): an app killed before it ever reaches the threshold still gets its file
       // updated, and the next start replays at most about one threshold's worth.
-      this.#schedule.recorded(opening.report.replayed, opening.replayedBytes);
+      this.#checkpoints.schedule.recorded(opening.report.replayed, opening.replayedBytes);
       setImmediate(() => {
-        if (!this.#closed && !this.#queue.busy) this.#schedule.afterCommit(this.#bytes);
+        if (!this.#closed && !this.#queue.busy) this.#checkpoints.schedule.afterCommit(this.#bytes);
       });
     }
     this.#context = { defaults: parts.defaults, undoAfter: (to, target) => undoAfter(this.journal, this.rev, this.name, to, target) };
@@ -110,8 +115,11 @@ export class StoreEngine implements StoreHandle {
     return this.#closed;
   }
 
-  /** Subscribes to committed writes: called once per group with its records, in rev order. */
-  onCommit(listener: (records: CommitRecord[]) => void): () => void {
+  /**
+   * Subscribes to committed writes: called once per group with its records, in rev order, and the acks of the
+   * group's tagged writes (before their promises resolve).
+   */
+  onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -135,8 +143,8 @@ export class StoreEngine implements StoreHandle {
     }
   }
 
-  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void): Promise<{ rev: number }> {
-    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize });
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag): Promise<{ rev: number }> {
+    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize, ack });
   }
 
   submit(source: string, apply: (target: WriteTarget) => void, options: SubmitOptions = {}): Promise<{ rev: number }> {
@@ -156,7 +164,7 @@ export class StoreEngine implements StoreHandle {
         job.reject(new StoreError('CLOSED', `Store "${this.name}" is closing; the write was not applied.`, { store: this.name }));
         continue;
       }
-      const draft = new Draft(this.doc, this.name, this.#enclosing);
+      const draft = new Draft(this.doc, this.name, this.#enclosing, this.#checkpoints.cow);
       try {
         if (job.ifRev !== undefined && job.ifRev !== this.rev) {
           throw new StoreError('CONFLICT', `Store "${this.name}" is at rev ${this.rev}, not ${job.ifRev}; read again and retry.`, { store: this.name, details: { rev: this.rev, ifRev: job.ifRev } });
@@ -220,11 +228,11 @@ export class StoreEngine implements StoreHandle {
         return;
       }
       this.#flushRetryDelay = 0;
-      this.#schedule.recorded(lines.length, lines.reduce((n, l) => n + l.length, 0));
+      this.#checkpoints.schedule.recorded(lines.length, lines.reduce((n, l) => n + l.length, 0));
       if (!relaxed) this.#publish(accepted);
     }
     this.#latency.add(performance.now() - started);
-    this.#schedule.afterCommit(this.#bytes);
+    this.#checkpoints.schedule.afterCommit(this.#bytes);
   }
 
   /** relaxed: the records were already acknowledged; keep them and retry with the next group (or a timer). */
@@ -238,49 +246,41 @@ export class StoreEngine implements StoreHandle {
 
   #publish(accepted: Accepted[]): void {
     const records: CommitRecord[] = [];
+    const acks: GroupAck[] = [];
     for (const a of accepted) {
+      if (a.job.ack) acks.push({ tag: a.job.ack, rev: a.record ? a.record.rev : this.rev });
       if (!a.record) continue;
       if (a.job.internal) this.#internal = { ...this.#internal, ...a.job.internal };
       this.#counters.writes++;
       records.push(a.record);
     }
     // One event per group, not per write: under load a group holds hundreds of writes, and every message costs
-    // each client a task on its UI thread.
-    if (records.length > 0) for (const l of this.#listeners) l(records);
+    // each client a task on its UI thread. The writers' acks travel in it.
+    if (records.length > 0) for (const l of this.#listeners) l(records, acks);
     for (const a of accepted) a.job.resolve({ rev: a.record ? a.record.rev : this.rev });
   }
 
   /**
    * Writes the whole document through conf/electron-store if it is newer than the file, then prunes journal segments
-   * nothing needs any more: kept back to the oldest of the checkpoint's rev, the newest backup's rev (recovery rebuilds
-   * from it) and `history.maxEntries`. Call only when idle. Returns whether the file is now current.
+   * nothing needs any more (see #pruneJournal). Call only when idle. Returns whether the file is now current.
    * `force`: also when relaxed records are not yet in the journal (close: their data must not be lost).
    */
   checkpointNow(options: { force?: boolean } = {}): boolean {
-    this.#schedule.starting();
-    if (this.rev === this.#checkpointRev && fs.existsSync(this.checkpoint.path)) return true;
-    // Never checkpoint past what the journal holds: relaxed records not yet flushed would be lost from history.
-    if (this.#unflushed.length > 0 && !options.force) return false;
-    try {
-      this.checkpoint.write(this.doc, this.#internal, { rev: this.rev, time: Date.now() });
-    } catch (error) {
-      // The journal still holds everything.
-      this.reportProblem(`checkpoint failed, will retry: ${(error as Error).message}`);
-      this.#schedule.failed(this.#closed);
-      return false;
-    }
-    this.#schedule.succeeded();
-    this.#checkpointRev = this.rev;
-    this.#counters.checkpoints++;
-    // History keeps `maxEntries` records and at most `maxBytes` of journal, but never less than recovery needs: back
-    // to the checkpoint and to the newest backup (a rebuild starts from it).
+    return this.#checkpoints.now(options.force);
+  }
+
+  /**
+   * History keeps `maxEntries` records and at most `maxBytes` of journal, but never less than recovery needs: back to
+   * the checkpoint and to the newest backup (a rebuild starts from it).
+   */
+  #pruneJournal(checkpointed = false): void {
+    if (checkpointed) this.#counters.checkpoints++;
     const floor = this.#journalFloor?.() ?? Number.MAX_SAFE_INTEGER;
     try {
-      this.journal.prune(Math.min(this.#checkpointRev, historyFloor(this.journal, this.rev, this.def.history), floor));
+      this.journal.prune(Math.min(this.#checkpoints.rev, historyFloor(this.journal, this.rev, this.def.history), floor));
     } catch (error) {
       this.reportProblem(`journal prune failed: ${(error as Error).message}`);
     }
-    return true;
   }
 
   /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
@@ -289,7 +289,7 @@ export class StoreEngine implements StoreHandle {
   }
 
   rewriteCheckpoint(): void {
-    this.#checkpointRev = -1;
+    this.#checkpoints.invalidate();
     this.checkpointNow();
   }
 
@@ -305,9 +305,9 @@ export class StoreEngine implements StoreHandle {
   info(): StoreInfo {
     const js = this.journal.stats();
     return {
-      name: this.name, path: this.checkpoint.path, rev: this.rev, checkpointRev: this.#checkpointRev,
+      name: this.name, path: this.checkpoint.path, rev: this.rev, checkpointRev: this.#checkpoints.rev,
       bytes: this.#bytes, keys: Object.keys(this.doc).length,
-      journal: { segments: js.segments, records: this.rev - this.#checkpointRev, bytes: js.bytes },
+      journal: { segments: js.segments, records: this.rev - this.#checkpoints.rev, bytes: js.bytes },
       backups: 0, encryptedKept: [], durability: this.durability, recovery: structuredClone(this.#recovery),
       counters: { ...this.#counters },
       latencyMs: { commitP50: this.#latency.quantile(0.5), commitP99: this.#latency.quantile(0.99) },
@@ -333,16 +333,17 @@ export class StoreEngine implements StoreHandle {
           this.reportProblem(`relaxed records could not be journaled at close (${(error as Error).message}); the checkpoint holds them`);
         }
       }
-      this.checkpointNow({ force: true });
+      // Also when the file was already current: a backup taken since may let more of the journal go.
+      if (this.checkpointNow({ force: true })) this.#pruneJournal();
     });
-    this.#schedule.cancel();
+    this.#checkpoints.cancel();
     this.journal.closeSync();
   }
 
   /** Closes the files without a checkpoint (a store that failed to open after recovery, e.g. MIGRATION_FAILED). */
   abandon(): void {
     this.#closed = true;
-    this.#schedule.cancel();
+    this.#checkpoints.cancel();
     this.journal.closeSync();
   }
 }

@@ -1,5 +1,6 @@
 import type { ParsedWrite, WriteTarget } from '../../protocol/write.ts';
 import type { JsonObject } from '../../protocol/types.ts';
+import type { AckTag } from './types.ts';
 
 /** Options of a write the daemon makes itself (external edit, migration). */
 export interface SubmitOptions {
@@ -25,8 +26,11 @@ export interface StoreHandle {
   /** conf's internal data (its migration version), as committed. */
   readonly internal: Record<string, unknown>;
   readonly closed: boolean;
-  /** Queues a client write that `parseWrite` checked; `authorize` sees the paths it actually changed. */
-  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void): Promise<{ rev: number }>;
+  /**
+   * Queues a client write that `parseWrite` checked; `authorize` sees the paths it actually changed; `ack` puts its
+   * ack into the group's `onCommit` call.
+   */
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag): Promise<{ rev: number }>;
   /** Queues a write the daemon makes itself. */
   submit(source: string, apply: (target: WriteTarget) => void, options?: SubmitOptions): Promise<{ rev: number }>;
   /** Runs `fn` with the committed document (never one with an in-flight group applied). */

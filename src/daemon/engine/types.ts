@@ -14,6 +14,21 @@ export interface CommitRecord {
   ops: Operation[];
 }
 
+/**
+ * Who is waiting for a write's result, so its ack can ride on the group's change event: `owner` is the connection,
+ * `id` its write id. The engine only carries it from the write to the group it commits in.
+ */
+export interface AckTag {
+  readonly owner: object;
+  readonly id: number;
+}
+
+/** A write of the group that was accepted (its rev; a no-op write's rev is the group's last). */
+export interface GroupAck {
+  readonly tag: AckTag;
+  readonly rev: number;
+}
+
 /** What `info().recovery` reports about the last open. */
 export type RecoveryReport = StoreInfo['recovery'];
 

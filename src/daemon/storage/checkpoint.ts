@@ -5,8 +5,9 @@ import Conf from 'conf';
 import type { JsonObject, Migration } from '../../protocol/types.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import type { FsSeam } from './fs-seam.ts';
-import { writeAtomic } from './atomic-write.ts';
 import { stamp } from './segment-files.ts';
+import { CheckpointMarks, type CheckpointMark } from './checkpoint-marks.ts';
+import { tempName, writeTempInSlices } from './sliced-write.ts';
 
 /** conf's (and electron-store's) private namespace in the file; we keep our rev beside its migration version. */
 export const INTERNAL_KEY = '__internal__';
@@ -45,11 +46,7 @@ export interface CheckpointFileOptions {
   markFile?: string;
 }
 
-/** What the daemon last wrote to the checkpoint (the file's sha256 and the rev it held). */
-export interface CheckpointMark {
-  sha256: string;
-  rev: number;
-}
+export type { CheckpointMark } from './checkpoint-marks.ts';
 
 /**
  * `<cwd>/<name>.json`, written whole through conf/electron-store (atomic temp-file + rename, fsynced).
@@ -66,11 +63,14 @@ export class CheckpointFile {
   lastText: string | undefined;
   /** Only while opening: the last text parsed and its value (see `deserialize`). */
   #parsing: { text: string; value: unknown } | undefined;
-  #mark: { current?: CheckpointMark; previous?: CheckpointMark } | undefined;
+  readonly #marks: CheckpointMarks;
+  /** Moves on with every write of the file (see writeOffPath). */
+  #version = 0;
 
   constructor(opts: CheckpointFileOptions) {
     this.#opts = opts;
     this.path = path.join(opts.cwd, `${opts.name}.json`);
+    this.#marks = new CheckpointMarks(opts.markFile);
   }
 
   #options(extra: Record<string, unknown> = {}, own = true): Record<string, unknown> {
@@ -163,40 +163,21 @@ export class CheckpointFile {
    * by a version without marks or by electron-store itself).
    */
   mark(): CheckpointMark | undefined {
-    return this.#readMark().current;
+    return this.#marks.read().current;
   }
 
   /** True when `text` is one of the daemon's own last two writes (undefined: no mark to tell). */
   wrote(text: string): boolean | undefined {
-    const mark = this.#readMark();
+    const mark = this.#marks.read();
     if (!mark.current) return undefined;
     const hash = sha256(text);
     return hash === mark.current.sha256 || hash === mark.previous?.sha256;
   }
 
-  #readMark(): { current?: CheckpointMark; previous?: CheckpointMark } {
-    if (this.#mark) return this.#mark;
-    this.#mark = {};
-    if (!this.#opts.markFile) return this.#mark;
-    try {
-      const parsed = JSON.parse(fs.readFileSync(this.#opts.markFile, 'utf8')) as { current?: CheckpointMark; previous?: CheckpointMark };
-      const ok = (m: CheckpointMark | undefined) => m && typeof m.sha256 === 'string' && Number.isSafeInteger(m.rev) ? m : undefined;
-      this.#mark = { current: ok(parsed.current), previous: ok(parsed.previous) };
-    } catch {
-      // No mark (or a damaged one): nothing to tell the user's edits by; the file is taken as it is.
-    }
-    return this.#mark;
-  }
-
   #recordMark(text: string, value: unknown): void {
-    const file = this.#opts.markFile;
-    if (!file) return;
+    if (!this.#opts.markFile) return;
     const meta = ((value as Record<string, unknown> | null)?.[INTERNAL_KEY] as { storeDaemon?: { rev?: unknown } } | undefined)?.storeDaemon;
-    const current: CheckpointMark = { sha256: sha256(text), rev: typeof meta?.rev === 'number' ? meta.rev : 0 };
-    const previous = this.#readMark().current;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    writeAtomic(file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
-    this.#mark = { current, previous };
+    this.#marks.save({ sha256: sha256(text), rev: typeof meta?.rev === 'number' ? meta.rev : 0 });
   }
 
   /**
@@ -276,10 +257,55 @@ export class CheckpointFile {
     return { ...cipher.unsealDoc(doc as JsonObject), ...(internal !== undefined && { [INTERNAL_KEY]: internal }) } as unknown as D;
   }
 
+  /** The file's content for a document at a rev: sealed values, and conf's internal data with our meta. */
+  #fileValue(doc: JsonObject, internal: Record<string, unknown>, meta: CheckpointMeta): Record<string, unknown> {
+    return { ...this.#seal(doc), [INTERNAL_KEY]: { ...internal, storeDaemon: meta } };
+  }
+
+  /**
+   * The same file as `write`, without blocking the thread for the whole serialization (see sliced-write.ts): `doc` must
+   * not change until this settles (the engine's copy-on-write guarantees it). Resolves false when `wanted()` turned
+   * false, or another write of the file came first (nothing changed on disk), true once the file is renamed in.
+   */
+  async writeOffPath(doc: JsonObject, internal: Record<string, unknown>, meta: CheckpointMeta, options: { sliceMs: number; wanted(): boolean }): Promise<boolean> {
+    const fsSeam = this.#opts.fsSeam;
+    const version = this.#version;
+    const wanted = () => version === this.#version && options.wanted();
+    const written = await writeTempInSlices(this.path, this.#fileValue(doc, internal, meta), { ...options, wanted, fsSeam });
+    if (!written) return false;
+    const mark = await this.#marks.prepare({ sha256: written.sha256, rev: meta.rev });
+    // An extra link keeps the old file's blocks alive through the rename: freeing 10 MB of extents inside renameSync
+    // costs milliseconds; the link is removed in the thread pool afterwards. (A crash leaves it as a temp file.)
+    const keep = tempName(this.path);
+    const kept = await fs.promises.link(this.path, keep).then(() => true, () => false);
+    const discard = () => [written.tmp, mark?.tmp, kept ? keep : undefined].forEach((f) => f && fs.rmSync(f, { force: true }));
+    // From here on synchronous: no other checkpoint write can come between the check, the mark and the rename.
+    if (!wanted()) {
+      discard();
+      return false;
+    }
+    try {
+      // The mark first, as conf's serialize hook does: a crash between the two leaves a file the mark still knows.
+      mark?.commit();
+      fs.renameSync(written.tmp, this.path);
+    } catch (error) {
+      discard();
+      throw error;
+    }
+    this.#version++;
+    this.lastText = written.text;
+    fsSeam.syncDir(this.#opts.cwd);
+    fsSeam.crashPoint('checkpoint.written');
+    if (kept) void fs.promises.rm(keep, { force: true });
+    return true;
+  }
+
   /** Writes the whole document atomically; `internal` keeps conf's migration version. */
   write(doc: JsonObject, internal: Record<string, unknown>, meta: CheckpointMeta): void {
     const conf = this.#conf ?? (this.#conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options() as never));
-    const value = { ...this.#seal(doc), [INTERNAL_KEY]: { ...internal, storeDaemon: meta } };
+    const value = this.#fileValue(doc, internal, meta);
+    // An off-path write in flight must not rename an older document over this one.
+    this.#version++;
     this.#opts.fsSeam.guard('checkpoint.write', this.path, () => {
       conf.store = value;
     });

@@ -12,6 +12,7 @@ export type FsOp = 'journal.append' | 'journal.sync' | 'journal.truncate' | 'che
  */
 export type CrashPoint =
   | 'checkpoint.written'   // new checkpoint renamed in, journal not yet pruned
+  | 'checkpoint.slicing'   // an off-path checkpoint's temp file half written while commits go on
   | 'journal.rotated'      // new (empty) segment created, first record not yet written
   | 'journal.prune'        // between deleting two old segments
   | 'backup.data-written'  // backup data file in place, its metadata not yet

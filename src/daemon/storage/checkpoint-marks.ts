@@ -1,0 +1,73 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from './atomic-write.ts';
+
+/** What the daemon last wrote to the checkpoint (the file's sha256 and the rev it held). */
+export interface CheckpointMark {
+  sha256: string;
+  rev: number;
+}
+
+type Marks = { current?: CheckpointMark; previous?: CheckpointMark };
+
+/**
+ * Where the daemon records what it wrote to a checkpoint (`{current, previous}`: sha256 and rev of its last two
+ * texts), so a start can tell the user's edits made while the app was closed from its own file. Recorded before each
+ * checkpoint is renamed in, keeping the one before as `previous`: a crash between the two leaves a file the mark
+ * still knows.
+ */
+export class CheckpointMarks {
+  #marks: Marks | undefined;
+
+  constructor(private readonly file: string | undefined) {}
+
+  read(): Marks {
+    if (this.#marks) return this.#marks;
+    this.#marks = {};
+    if (!this.file) return this.#marks;
+    try {
+      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Marks;
+      const ok = (m: CheckpointMark | undefined) => m && typeof m.sha256 === 'string' && Number.isSafeInteger(m.rev) ? m : undefined;
+      this.#marks = { current: ok(parsed.current), previous: ok(parsed.previous) };
+    } catch {
+      // No mark (or a damaged one): nothing to tell the user's edits by; the file is taken as it is.
+    }
+    return this.#marks;
+  }
+
+  /** Records `current` now (synchronously, synced). */
+  save(current: CheckpointMark): void {
+    if (!this.file) return;
+    const previous = this.read().current;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    writeAtomic(this.file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
+    this.#marks = { current, previous };
+  }
+
+  /**
+   * Writes and syncs the mark `current` will leave to a temp file, off the thread; `commit()` renames it in (call it
+   * synchronously right before the checkpoint's own rename, with no other save in between).
+   */
+  async prepare(current: CheckpointMark): Promise<{ tmp: string; commit(): void } | undefined> {
+    const file = this.file;
+    if (!file) return undefined;
+    const previous = this.read().current;
+    await fs.promises.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    const handle = await fs.promises.open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify({ current, ...(previous && { previous }) }));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return {
+      tmp,
+      commit: () => {
+        fs.renameSync(tmp, file);
+        this.#marks = { current, previous };
+      },
+    };
+  }
+}
