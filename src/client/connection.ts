@@ -1,7 +1,7 @@
 import { wrap, type Remote } from 'comlink';
 import { StoreError, type StoreErrorCode } from '../protocol/errors.ts';
 import { adaptPort, muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
-import { PROTOCOL_VERSION, type DaemonApi, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteRequest } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION, SEEN_EVERY, type DaemonApi, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteRequest } from '../protocol/messages.ts';
 
 type Value<K extends keyof DaemonApi> = Awaited<ReturnType<DaemonApi[K]>> extends Result<infer V> ? V : never;
 
@@ -28,6 +28,9 @@ export class ClientConnection {
   /** Writes in flight by id, settled by the acks in change events (or `acks` / `nack`). */
   #writes = new Map<number, { resolve: (result: { rev: number }) => void; fail: (error: StoreError) => void }>();
   #nextWriteId = 1;
+  /** Events taken off the current port, and the count last confirmed to the daemon (flow control). */
+  #eventsTaken = 0;
+  #eventsConfirmed = 0;
   #generation = 0;
   /** Requests in flight, oldest first, with when they were sent: one sweep timer enforces the deadline. */
   #pending = new Map<(error: StoreError) => void, number>();
@@ -68,6 +71,8 @@ export class ClientConnection {
     this.#port = port;
     this.#mux = mux;
     this.#greeted = false;
+    this.#eventsTaken = 0;
+    this.#eventsConfirmed = 0;
     port.onClose(() => {
       if (generation !== this.#generation) return;
       // After 'closing' the port closing is the daemon's orderly exit: what is still pending was not served.
@@ -76,6 +81,17 @@ export class ClientConnection {
     });
     mux.onEvent((event) => {
       if (generation !== this.#generation) return;
+      // Confirmed before the event is handled: what a listener does cannot hold the count back.
+      this.#eventsTaken++;
+      if (event.t === 'lagging' || this.#eventsTaken - this.#eventsConfirmed >= SEEN_EVERY) {
+        this.#eventsConfirmed = this.#eventsTaken;
+        try {
+          mux.sendSeen(this.#eventsTaken);
+        } catch {
+          // The port is closing; its 'close' settles the rest.
+        }
+      }
+      if (event.t === 'lagging') return;
       if (event.t === 'closing') {
         // The daemon drains what it already has: those requests still get their replies (before the port closes).
         this.refuseNew('CLOSED', 'The store daemon was closed (daemon.close()); no more requests are served.');

@@ -6,6 +6,7 @@ import { parseWrite } from '../protocol/write.ts';
 import type { CommitRecord, GroupAck } from './engine/store-engine.ts';
 import type { OpenStore, Requester } from './open-store.ts';
 import type { Policy } from './policy.ts';
+import { EventFlow } from './event-flow.ts';
 
 /**
  * What each request kind costs against a client's request budget (policy.maxRequestsPerSecond): whole-document work
@@ -42,6 +43,7 @@ export class Connection {
   readonly #requesters = new Map<string, Requester>();
   /** Writes whose ack has not been sent yet: acked in their group's change event, or on their own if none carries it. */
   readonly #unacked = new Set<number>();
+  readonly #flow = new EventFlow();
   #greeted = false;
   #closed = false;
 
@@ -53,6 +55,9 @@ export class Connection {
     port.onClose(() => this.close());
     expose(this.#api(), guardEndpoint(this.#mux.endpoint, (method) => this.#policy.takeRequestTokens(REQUEST_COST[method as keyof RpcApi] ?? 1)));
     this.#mux.onWrite((data) => this.#onWrite(data));
+    this.#mux.onSeen((n) => {
+      if (this.#flow.seen(n)) this.#resyncAll();
+    });
   }
 
   /**
@@ -96,8 +101,29 @@ export class Connection {
   #send(event: DaemonEvent): void {
     try {
       this.#mux.sendEvent(event);
+      this.#flow.sent();
     } catch {
       // The peer is gone; its pending writes fail on its side when the port closes.
+    }
+  }
+
+  /**
+   * A change event, unless the client lags (see event-flow.ts): then it is dropped, and the acks it carried go out on
+   * their own — a writer is answered even while its events are held back.
+   */
+  #sendChange(event: Extract<DaemonEvent, { t: 'changes' | 'changes-json' }>, chars: number): void {
+    if (this.#flow.admitChange(chars, () => this.#send({ t: 'lagging' }))) return this.#send(event);
+    if (event.acks) this.#send({ t: 'acks', store: event.store, acks: event.acks });
+  }
+
+  /** The client has caught up after lagging: each store it follows gets one resync (a snapshot at the current rev). */
+  #resyncAll(): void {
+    for (const name of this.#subs.keys()) {
+      try {
+        this.#send({ t: 'resync', store: name, rev: this.#host.store(name).engine.rev });
+      } catch {
+        // The store closed meanwhile: nothing to catch up on.
+      }
     }
   }
 
@@ -141,13 +167,15 @@ export class Connection {
           if (!this.#subs.has(engine.name)) {
             this.#subs.set(engine.name, engine.onCommit((records, groupAcks) => {
               const acks = groupAcks.length > 0 ? this.#takeAcks(groupAcks) : undefined;
+              // The group's JSON text is made once for every client; its length stands for the event's size.
+              const json = sharedJson(records);
               if (!access.filtersReads) {
-                this.#mux.sendEvent(acks ? { t: 'changes-json', store: engine.name, json: sharedJson(records), acks } : { t: 'changes-json', store: engine.name, json: sharedJson(records) });
+                this.#sendChange(acks ? { t: 'changes-json', store: engine.name, json, acks } : { t: 'changes-json', store: engine.name, json }, json.length);
                 return;
               }
               // A change the client may not see still carries its rev (and the acks): the cache's rev keeps up.
               const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc), source: r.source }));
-              this.#mux.sendEvent(acks ? { t: 'changes', store: engine.name, changes, acks } : { t: 'changes', store: engine.name, changes });
+              this.#sendChange(acks ? { t: 'changes', store: engine.name, changes, acks } : { t: 'changes', store: engine.name, changes }, json.length);
             }));
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
@@ -213,11 +241,7 @@ export class Connection {
   /** Tells the client the daemon is going away, then closes the port. */
   notifyClosing(): void {
     if (this.#closed) return;
-    try {
-      this.#mux.sendEvent({ t: 'closing' });
-    } catch {
-      // The peer is already gone.
-    }
+    this.#send({ t: 'closing' });
   }
 
   close(): void {

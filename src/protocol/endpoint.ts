@@ -135,6 +135,10 @@ export interface MuxedPort {
   sendWrite(write: WriteMessage): void;
   /** Receives writes as they arrive; `data` is unchecked (the peer may be untrusted). */
   onWrite(listener: (data: unknown) => void): void;
+  /** Client → daemon: how many events the client has taken off this port (flow control, see SEEN_EVERY). */
+  sendSeen(n: number): void;
+  /** Receives `seen` counts; unchecked. */
+  onSeen(listener: (n: unknown) => void): void;
   port: PortLike;
 }
 
@@ -145,11 +149,13 @@ export function muxPort(port: PortLike): MuxedPort {
   const rpcListeners = new Set<Listener>();
   const eventListeners = new Set<(event: DaemonEvent) => void>();
   let onWrite: ((data: unknown) => void) | undefined;
+  let onSeen: ((n: unknown) => void) | undefined;
   let started = false;
   port.onMessage((data) => {
     const wire = data as WireMessage | null;
     if (!wire || typeof wire !== 'object') return;
     if (wire.ch === 'w') onWrite?.(wire.w);
+    else if (wire.ch === 'seen') onSeen?.(wire.n);
     else if (wire.ch === 'rpc') for (const l of rpcListeners) l({ data: wire.m });
     else if (wire.ch === 'evt') for (const l of eventListeners) l(wire.e);
   });
@@ -180,6 +186,11 @@ export function muxPort(port: PortLike): MuxedPort {
     sendWrite: (write) => port.post({ ch: 'w', w: write } satisfies WireMessage),
     onWrite: (listener) => {
       onWrite = listener;
+      start();
+    },
+    sendSeen: (n) => port.post({ ch: 'seen', n } satisfies WireMessage),
+    onSeen: (listener) => {
+      onSeen = listener;
       start();
     },
   };

@@ -98,7 +98,19 @@ export type DaemonEvent =
   /** The client must refetch the store (e.g. its permissions changed); carries the current rev. */
   | { t: 'resync'; store: string; rev: number }
   /** The daemon is shutting down: pending and later requests fail with CLOSED. */
-  | { t: 'closing' };
+  | { t: 'closing' }
+  /**
+   * The client has not confirmed (`seen`) enough of the events sent to it: change events to it stop (acks still come)
+   * until it confirms everything up to this one; then a `resync` per store brings its caches up to date.
+   */
+  | { t: 'lagging' };
 
 /** What travels on a client port: comlink traffic, writes and events, tagged so none sees the others' messages. */
-export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEvent } | { ch: 'w'; w: WriteMessage };
+export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEvent } | { ch: 'w'; w: WriteMessage } | { ch: 'seen'; n: number };
+
+/**
+ * Flow control of events (a client that never reads its port must not make the daemon queue events for it without
+ * bound): the client confirms with `{ ch: 'seen', n }` how many events it has taken off this port in all, at least
+ * every SEEN_EVERY events and at once on `lagging`.
+ */
+export const SEEN_EVERY = 256;
