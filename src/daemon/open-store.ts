@@ -9,11 +9,11 @@ import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
 import type { OpeningState } from './engine/types.ts';
 import { StoreEngine } from './engine/store-engine.ts';
 import { size } from './engine/draft.ts';
+import { compileSchema, defaultsOf, schemaCacheFile } from './store-schema.ts';
 import { BackupService } from './features/backups.ts';
 import { FieldCipher } from './features/encryption.ts';
 import { migrateAtOpen, migrationPending } from './features/migrations.ts';
 import { recoverStore } from './features/recovery.ts';
-import { DocumentValidator } from './features/validator.ts';
 import { ExternalEdits, type ExternalRejection } from './features/external-edits.ts';
 import { ExternalEditWatcher } from './features/watcher.ts';
 import type { Policy, StoreAccess } from './policy.ts';
@@ -53,10 +53,10 @@ function redactBackup(info: BackupInfo, access: StoreAccess): BackupInfo {
 const BACKUP_BEFORE: Partial<Record<ParsedWrite['kind'], string>> = { clear: 'before-clear', import: 'before-import', restore: 'before-restore' };
 
 /** The files of one store and what reads them, made once: a schema compiles once per store (tens of ms). */
-function storeParts(def: StoreDefinition, ctx: StoreContext) {
+function storeParts(def: StoreDefinition, ctx: StoreContext, options: { cacheSchema?: boolean } = {}) {
   const name = checkStoreName(def.name);
   const fsSeam = ctx.fsSeam ?? new FsSeam();
-  const validator = compileSchema(def);
+  const validator = compileSchema(def, options.cacheSchema ? schemaCacheFile(ctx.cwd, name) : undefined);
   const defaults = defaultsOf(def, validator);
   const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
   verifyKey(cipher, keyCheckFile(ctx.cwd, name), name);
@@ -103,46 +103,6 @@ function recordKey(cipher: FieldCipher, cwd: string, name: string): void {
   cipher.keyVerified = true;
 }
 
-function compileSchema(def: StoreDefinition): DocumentValidator | undefined {
-  if (def.schema === undefined) return undefined;
-  if (typeof def.schema !== 'object' || def.schema === null) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": schema must be a JSON Schema object.`, { store: def.name });
-  }
-  try {
-    return new DocumentValidator(def.schema);
-  } catch (error) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its schema does not compile (${(error as Error).message}); fix the schema in defineStore().`, { store: def.name });
-  }
-}
-
-/**
- * The store's defaults as conf computes them: the `default` of each top-level property of the schema, then `defaults`
- * over them (conf's #captureSchemaDefaults + #applyDefaultValues). Like conf, nested `default`s are not collected (and
- * unlike conf's ajv `useDefaults`, they are not filled in by validation either: a write never changes what it did not
- * name). Defaults that break the schema refuse to open the store, as conf throws at construction; `required` at the root
- * is left to the document (an existing file may hold the required keys).
- */
-function defaultsOf(def: StoreDefinition, validator: DocumentValidator | undefined): JsonObject {
-  const fromSchema: JsonObject = {};
-  const properties = (def.schema as { properties?: unknown } | undefined)?.properties;
-  if (properties && typeof properties === 'object') {
-    for (const [key, sub] of Object.entries(properties)) {
-      if (sub && typeof sub === 'object' && Object.hasOwn(sub, 'default') && (sub as { default?: unknown }).default !== undefined) {
-        fromSchema[key] = (sub as { default: JsonObject[string] }).default;
-      }
-    }
-  }
-  const defaults = structuredClone({ ...fromSchema, ...(def.defaults ?? {}) } as JsonObject);
-  const issues = validator?.validateChanged(defaults, Object.keys(defaults).map((k) => [k]))
-    .filter((i) => !(i.instancePath === '' && i.keyword === 'required')) ?? [];
-  if (issues.length > 0) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its defaults do not match its schema (${issues.map((i) => `${i.instancePath || '(root)'} ${i.message}`).join('; ')}); fix defaults (or the schema's defaults) in defineStore().`, {
-      store: def.name, details: issues,
-    });
-  }
-  return defaults;
-}
-
 /** Recovery, then the engine on what it recovered (the journal is kept back to the newest backup, which recovery would rebuild from). */
 function startEngine(parts: ReturnType<typeof storeParts>, ctx: StoreContext): { engine: StoreEngine; opening: OpeningState } {
   const { def, checkpoint, journal, validator, defaults, backupFiles } = parts;
@@ -177,7 +137,7 @@ export class OpenStore {
     await lock.acquire({ previousDaemonId: options.previousDaemonId });
     let engine: StoreEngine | undefined;
     try {
-      const parts = storeParts(def, ctx);
+      const parts = storeParts(def, ctx, { cacheSchema: true });
       const started = startEngine(parts, ctx);
       engine = started.engine;
       // The data opened with this key: from now on a store opened with another key is refused up front.
@@ -341,6 +301,7 @@ export class OpenStore {
     this.backups.stop();
     await this.backups.settled();
     await this.watcher?.close();
+    await this.engine.validator?.cacheSaved;
     await this.engine.close();
     await this.lock.release();
   }
