@@ -50,6 +50,9 @@ function redactBackup(info: BackupInfo, access: StoreAccess): BackupInfo {
 }
 
 /** Writes that wipe or replace data take a backup first, and do not happen without it (SPEC §6.11). */
+/** How long the start backup and the watcher wait for a first read before they start anyway. */
+const AFTER_FIRST_READ_MS = 1000;
+
 const BACKUP_BEFORE: Partial<Record<ParsedWrite['kind'], string>> = { clear: 'before-clear', import: 'before-import', restore: 'before-restore' };
 
 /** The files of one store and what reads them, made once: a schema compiles once per store (tens of ms). */
@@ -127,7 +130,27 @@ export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine
  * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
  */
 export class OpenStore {
-  private constructor(readonly engine: StoreEngine, readonly backups: BackupService, readonly lock: StoreLock, readonly watcher: ExternalEditWatcher | undefined) {}
+  #deferred: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(readonly engine: StoreEngine, readonly backups: BackupService, readonly lock: StoreLock, readonly watcher: ExternalEditWatcher | undefined) {
+    this.#deferred = setTimeout(() => this.#afterFirstRead(), AFTER_FIRST_READ_MS);
+    this.#deferred.unref?.();
+  }
+
+  /**
+   * What a start does not need before its first read — the start backup (it writes the whole document) and the
+   * watcher (chokidar loaded and set up) — begins once the first read is served (on the next turn, after its reply was
+   * posted), or after AFTER_FIRST_READ_MS when nobody reads (bench/PROFILE.md, Round 2 — start).
+   */
+  #afterFirstRead(): void {
+    if (this.#deferred === undefined) return;
+    clearTimeout(this.#deferred);
+    this.#deferred = undefined;
+    setImmediate(() => {
+      this.backups.startBackupNow();
+      if (!this.engine.closed) void this.watcher?.start();
+    });
+  }
 
   /** Opens a store in one visible sequence: lock → recover → engine → migrate → backups → watch. */
   static async open(def: StoreDefinition, ctx: StoreContext, options: {
@@ -151,14 +174,12 @@ export class OpenStore {
       // What the user did to the file while the app was closed comes first: migrations then see the file's version.
       await edits.afterOpen(started.opening.closedEdit);
       await migrateAtOpen(engine, def, parts.checkpoint, backups);
-      // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
-      // Serving matters more than this backup; info() says when it failed.
+      // The start backup and the watcher wait for the first read (see #afterFirstRead). Serving matters more than
+      // this backup; info() says when it failed.
       const opened = engine;
       backups.startBackup((error) => opened.reportProblem(`the start-up backup failed: ${error.message}`));
       backups.schedule();
       const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, edits);
-      // Ready only once chokidar watches: an edit right after start-up is not missed.
-      await watcher?.start();
       return new OpenStore(engine, backups, lock, watcher);
     } catch (error) {
       engine?.abandon();
@@ -190,6 +211,7 @@ export class OpenStore {
    * serialization of the store. Call at a commit point.
    */
   viewJson(access: StoreAccess, pretty = false): string {
+    this.#afterFirstRead();
     const key = access.filtersReads ? access : this.#wholeView;
     let view = this.#views.get(key);
     if (!view || view.rev !== this.engine.rev) this.#views.set(key, (view = { rev: this.engine.rev }));
@@ -298,6 +320,8 @@ export class OpenStore {
 
   /** Stops the schedule and the watcher, drains and checkpoints the engine, releases the lock. */
   async close(): Promise<void> {
+    clearTimeout(this.#deferred);
+    this.#deferred = undefined;
     this.backups.stop();
     await this.backups.settled();
     await this.watcher?.close();

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { StoreHandle } from '../engine/store-handle.ts';
 import type { CheckpointFile } from '../storage/checkpoint.ts';
 import type { ExternalEdits } from './external-edits.ts';
@@ -14,23 +14,39 @@ const DELETE_GRACE_MS = 150;
 export class ExternalEditWatcher {
   #watcher: FSWatcher | undefined;
   #busy: Promise<void> = Promise.resolve();
+  #starting: Promise<void> | undefined;
+  #closed = false;
 
   constructor(readonly store: StoreHandle, readonly checkpoint: CheckpointFile, readonly edits: ExternalEdits) {}
 
-  /** Resolves once chokidar is watching. */
+  /**
+   * Resolves once chokidar is watching. It starts after the store served its first read (OpenStore), so chokidar is
+   * loaded and set up then, off the path to that read; an edit made before it watched is found by one comparison of
+   * the file with our last checkpoint once it does.
+   */
   start(): Promise<void> {
-    this.#watcher = watch(this.checkpoint.path, {
-      ignoreInitial: true,
-      // Editors write in several steps; wait until the file stops changing.
-      awaitWriteFinish: { stabilityThreshold: 60, pollInterval: 15 },
-    });
-    const onEvent = () => {
-      this.#busy = this.#busy.then(() => this.#handle()).catch(() => {});
-    };
-    this.#watcher.on('change', onEvent);
-    this.#watcher.on('add', onEvent);
-    this.#watcher.on('unlink', onEvent);
-    return new Promise((resolve) => this.#watcher!.once('ready', () => resolve()));
+    this.#starting ??= (async () => {
+      const { watch } = await import('chokidar');
+      if (this.#closed) return;
+      const watcher = watch(this.checkpoint.path, {
+        ignoreInitial: true,
+        // Editors write in several steps; wait until the file stops changing.
+        awaitWriteFinish: { stabilityThreshold: 60, pollInterval: 15 },
+      });
+      this.#watcher = watcher;
+      const onEvent = () => this.#queue(() => this.#handle());
+      watcher.on('change', onEvent);
+      watcher.on('add', onEvent);
+      watcher.on('unlink', onEvent);
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+      // What happened before chokidar watched (an edit, a deletion): the file against our last checkpoint, once.
+      this.#queue(() => this.#handle());
+    })();
+    return this.#starting;
+  }
+
+  #queue(task: () => Promise<void>): void {
+    this.#busy = this.#busy.then(task).catch(() => {});
   }
 
   async #handle(): Promise<void> {
@@ -47,6 +63,8 @@ export class ExternalEditWatcher {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#starting;
     await this.#watcher?.close();
     await this.#busy;
   }
