@@ -8,7 +8,8 @@ import { defineStore } from '../src/index.ts';
 /** A fresh temp folder, removed after the test file. */
 export function tmpDir(prefix = 'esd-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Retries: a daemon closed by a later hook may still be writing its start backup or checkpoint into the folder.
+  after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

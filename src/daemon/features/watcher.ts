@@ -17,7 +17,12 @@ export class ExternalEditWatcher {
   #starting: Promise<void> | undefined;
   #closed = false;
 
-  constructor(readonly store: StoreHandle, readonly checkpoint: CheckpointFile, readonly edits: ExternalEdits) {}
+  /** The file as the store opened it (inode, size, mtime), to tell at start() whether anyone touched it since. */
+  readonly #atOpen: string;
+
+  constructor(readonly store: StoreHandle, readonly checkpoint: CheckpointFile, readonly edits: ExternalEdits) {
+    this.#atOpen = fileState(checkpoint.path);
+  }
 
   /**
    * Resolves once chokidar is watching. It starts after the store served its first read (OpenStore), so chokidar is
@@ -39,8 +44,8 @@ export class ExternalEditWatcher {
       watcher.on('add', onEvent);
       watcher.on('unlink', onEvent);
       await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-      // What happened before chokidar watched (an edit, a deletion): the file against our last checkpoint, once.
-      this.#queue(() => this.#handle());
+      // The file changed before chokidar watched (an edit, a deletion, or our own checkpoint, which #handle knows).
+      if (fileState(this.checkpoint.path) !== this.#atOpen) this.#queue(() => this.#handle());
     })();
     return this.#starting;
   }
@@ -67,6 +72,15 @@ export class ExternalEditWatcher {
     await this.#starting;
     await this.#watcher?.close();
     await this.#busy;
+  }
+}
+
+function fileState(file: string): string {
+  try {
+    const stat = fs.statSync(file);
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }
 
