@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** A started daemon, whatever hosts it (utility process or worker): the supervisor talks only to this. */
@@ -32,11 +33,13 @@ export interface SpawnOptions {
 
 /**
  * The daemon's environment with Node's module compile cache on (Node ≥ 22.1, so Electron 45's utility process; Node 20
- * ignores it): later starts skip compiling the daemon's bundle (bench/PROFILE.md, Round 2 — start). The cache lives in
- * the store folder, which is the app's own, not in a shared temp folder. An environment that already says where the
- * cache goes, or that it is off, is left as it is (undefined: inherit).
+ * ignores it): later starts skip compiling the daemon's bundle (bench/PROFILE.md, Round 2 — start). The folder is the
+ * one `module.enableCompileCache()` picks by default (`<tmpdir>/node-compile-cache`; Node checks each entry against
+ * the source it was made from) — not the store folder, which must hold nothing but the stores' own files (a start that
+ * fails leaves nothing there). An environment that already says where the cache goes, or that it is off, is left as it
+ * is (undefined: inherit).
  */
-export function daemonEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnOptions['env'] {
+export function daemonEnv(env: NodeJS.ProcessEnv = process.env): SpawnOptions['env'] {
   if (env.NODE_COMPILE_CACHE !== undefined || env.NODE_DISABLE_COMPILE_CACHE !== undefined) return undefined;
-  return { ...env, NODE_COMPILE_CACHE: path.join(cwd, 'storeHistory', '.compile-cache') };
+  return { ...env, NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'node-compile-cache') };
 }

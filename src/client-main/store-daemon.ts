@@ -56,7 +56,7 @@ export class StoreDaemon extends EventEmitter {
   /** Starts (or restarts) the daemon process and waits for its `ready`. */
   async start(previousDaemonId = exitedDaemons.get(this.#cwd)): Promise<void> {
     const daemonId = randomUUID();
-    const proc = this.#launcher.spawn(this.#entry, { env: daemonEnv(this.#cwd) });
+    const proc = this.#launcher.spawn(this.#entry, { env: daemonEnv() });
     this.#proc = proc;
     this.#daemonId = daemonId;
     // Events of the start itself (an edit made while the app was closed, rejected at open) wait until the caller of

@@ -180,6 +180,7 @@ export class OpenStore {
       backups.startBackup((error) => opened.reportProblem(`the start-up backup failed: ${error.message}`));
       backups.schedule();
       const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, edits);
+      void parts.validator?.saveCache();
       return new OpenStore(engine, backups, lock, watcher);
     } catch (error) {
       engine?.abandon();
@@ -325,7 +326,7 @@ export class OpenStore {
     this.backups.stop();
     await this.backups.settled();
     await this.watcher?.close();
-    await this.engine.validator?.cacheSaved;
+    await this.engine.validator?.saveCache();
     await this.engine.close();
     await this.lock.release();
   }

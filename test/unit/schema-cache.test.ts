@@ -42,7 +42,7 @@ test('a compiled schema is kept and used at the next start with the same schema;
   const file = path.join(tmpDir(), 'marks', 'settings.schema-cache.json');
   const compiled = new DocumentValidator(schema, file);
   assert.equal(compiled.fromCache, false);
-  await compiled.cacheSaved;
+  await compiled.saveCache();
   assert.ok(fs.existsSync(file));
   const cached = new DocumentValidator(structuredClone(schema), file);
   assert.equal(cached.fromCache, true);
@@ -51,13 +51,13 @@ test('a compiled schema is kept and used at the next start with the same schema;
 
 test('a changed schema does not use the entry of the old one, and rewrites it', async () => {
   const file = path.join(tmpDir(), 'settings.schema-cache.json');
-  await new DocumentValidator(schema, file).cacheSaved;
+  await new DocumentValidator(schema, file).saveCache();
   const stricter = structuredClone(schema);
   stricter.properties.title.maxLength = 1;
   const v = new DocumentValidator(stricter, file);
   assert.equal(v.fromCache, false);
   assert.equal(v.validateAll({ title: 'ab' }).length, 1, 'the new schema is the one applied');
-  await v.cacheSaved;
+  await v.saveCache();
   const again = new DocumentValidator(stricter, file);
   assert.equal(again.fromCache, true);
   assert.equal(again.validateAll({ title: 'ab' }).length, 1);
@@ -65,21 +65,21 @@ test('a changed schema does not use the entry of the old one, and rewrites it', 
 
 test('an edited entry (code that no longer matches its digest) is ignored and rewritten', async () => {
   const file = path.join(tmpDir(), 'settings.schema-cache.json');
-  await new DocumentValidator(schema, file).cacheSaved;
+  await new DocumentValidator(schema, file).saveCache();
   const entry = entryOf(file);
   // Code that would accept anything, under the right key: never trusted, because it is not what was stored.
   fs.writeFileSync(file, JSON.stringify({ ...entry, code: '"use strict";module.exports = function validate() { return true; };' }));
   const v = new DocumentValidator(schema, file);
   assert.equal(v.fromCache, false);
   assert.ok(v.validateAll({ title: 'too long' }).length > 0);
-  await v.cacheSaved;
+  await v.saveCache();
   assert.equal(entryOf(file).code, entry.code, 'rewritten with the compiled code');
   assert.equal(new DocumentValidator(schema, file).fromCache, true);
 });
 
 test('a garbled or foreign entry is ignored: not JSON, truncated, code that does not load, code that requires anything else', async () => {
   const file = path.join(tmpDir(), 'settings.schema-cache.json');
-  await new DocumentValidator(schema, file).cacheSaved;
+  await new DocumentValidator(schema, file).saveCache();
   const entry = entryOf(file);
   const sha = (code: string) => (import('node:crypto')).then((c) => c.createHash('sha256').update(code).digest('hex'));
   const bad = [
@@ -95,7 +95,7 @@ test('a garbled or foreign entry is ignored: not JSON, truncated, code that does
     const v = new DocumentValidator(schema, file);
     assert.equal(v.fromCache, false, text.slice(0, 60));
     assert.ok(v.validateAll({ title: 'too long' }).length > 0);
-    await v.cacheSaved;
+    await v.saveCache();
     assert.equal(new DocumentValidator(schema, file).fromCache, true, 'rewritten');
   }
 });

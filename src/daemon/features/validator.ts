@@ -46,8 +46,8 @@ export class DocumentValidator {
   readonly #shapeByPointer = new Map<string, ValidateFunction | null>();
   /** The whole-document validator came from the schema cache (nothing was compiled at start). */
   readonly fromCache: boolean;
-  /** Resolves once a freshly compiled validator is written to the cache (at once when there is nothing to write). */
-  readonly cacheSaved: Promise<void>;
+  #toCache: { cache: SchemaCache; code: string } | undefined;
+  #cacheSaved: Promise<void> | undefined;
 
   /** `cacheFile`: where this store's compiled schema is kept between starts (see SchemaCache); none, no cache. */
   constructor(schema: object, cacheFile?: string) {
@@ -59,12 +59,21 @@ export class DocumentValidator {
     if (cached) {
       // ajv itself (instance, formats, subschemas) is built at the first write that needs a subschema.
       this.#full = cached;
-      this.cacheSaved = Promise.resolve();
     } else {
       const ajv = this.#instance(cache !== undefined);
       this.#full = ajv.getSchema('esd-root')!;
-      this.cacheSaved = cache?.save(standaloneCode(ajv, this.#full)) ?? Promise.resolve();
+      if (cache) this.#toCache = { cache, code: standaloneCode(ajv, this.#full) };
     }
+  }
+
+  /**
+   * Writes a freshly compiled validator to the cache — called once the store opened, so a store that never opens
+   * leaves nothing behind. Resolves at once when there is nothing to write; the same promise on later calls.
+   */
+  saveCache(): Promise<void> {
+    this.#cacheSaved ??= this.#toCache ? this.#toCache.cache.save(this.#toCache.code) : Promise.resolve();
+    this.#toCache = undefined;
+    return this.#cacheSaved;
   }
 
   /** The ajv instance holding the root schema, made on first need; `source` keeps the code for the cache. */
