@@ -67,3 +67,42 @@ test('an invalid hand edit is rejected: memory stays, the file is restored, the 
   assert.equal((await broken).error.code, 'VALIDATION_FAILED');
   assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).theme, 'dark');
 });
+
+test('the watcher starts after the first read (off the start path) and still sees an edit made before it watched, and the ones after', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { tuning: { checkpointIdleMs: 1e9, checkpointRecords: 1e9 } });
+  const file = path.join(cwd, 'settings.json');
+  // Before any client read: nothing watches the file yet.
+  handEdit(file, (doc) => {
+    doc.theme = 'light';
+  });
+  const main = await daemon.store<Settings>('settings');
+  await untilRev(main, 1);
+  assert.equal(main.get('theme'), 'light');
+  assert.equal((await main.history()).at(-1)?.source, 'external');
+  handEdit(file, (doc) => {
+    doc.fontSize = 20;
+  });
+  await untilRev(main, 2);
+  assert.equal(main.get('fontSize'), 20);
+  await daemon.close();
+});
+
+test('with no client reading, the watcher and the start backup still start', async () => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { tuning: { checkpointIdleMs: 1e9, checkpointRecords: 1e9 } });
+  const file = path.join(cwd, 'settings.json');
+  const backups = path.join(cwd, 'backups', 'settings');
+  // Nobody reads: both begin on their own (AFTER_FIRST_READ_MS); a client connecting later sees the edit committed.
+  await waitFor<void>((done) => {
+    const timer = setInterval(() => fs.existsSync(backups) && fs.readdirSync(backups).some((f) => f.endsWith('.json')) && done(), 20);
+    return () => clearInterval(timer);
+  }, 'the start backup');
+  handEdit(file, (doc) => {
+    doc.theme = 'dark';
+  });
+  const main = await daemon.store<Settings>('settings');
+  await untilRev(main, 1);
+  assert.equal(main.get('theme'), 'dark');
+  await daemon.close();
+});

@@ -5,10 +5,16 @@ import { after } from 'node:test';
 import { startStoreDaemon, type DaemonOptions, type StoreDaemon } from '../src/client-main/index.ts';
 import { defineStore } from '../src/index.ts';
 
-/** A fresh temp folder, removed after the test file. */
+const tmpDirs: string[] = [];
+
+/**
+ * A fresh temp folder, removed when the test file's process exits: by then every daemon it started is gone. (Removed in
+ * an `after` hook, it could go while a daemon closed by a later hook still runs — and writes its start backup, or
+ * resets a store whose file it saw deleted.)
+ */
 export function tmpDir(prefix = 'esd-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  if (tmpDirs.push(dir) === 1) process.on('exit', () => tmpDirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 })));
   return dir;
 }
 

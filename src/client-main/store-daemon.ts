@@ -8,7 +8,7 @@ import type { ClientPolicy } from '../protocol/types.ts';
 import { ClientConnection } from '../client/connection.ts';
 import { CachedStore } from '../client/cached-store.ts';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
-import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
+import { daemonEnv, type DaemonLauncher, type DaemonProcess } from './daemon-process.ts';
 import { plainStores, type DaemonOptions } from './options.ts';
 import { Inspectors, type Inspector, type InspectorOptions } from './inspector.ts';
 import { emitOrLog } from './report.ts';
@@ -59,7 +59,7 @@ export class StoreDaemon extends EventEmitter {
   /** Starts (or restarts) the daemon process and waits for its `ready`. */
   async start(previousDaemonId = exitedDaemons.get(this.#cwd)): Promise<void> {
     const daemonId = randomUUID();
-    const proc = this.#launcher.spawn(this.#entry);
+    const proc = this.#launcher.spawn(this.#entry, { env: daemonEnv() });
     this.#proc = proc;
     this.#daemonId = daemonId;
     // Events of the start itself (an edit made while the app was closed, rejected at open) wait until the caller of

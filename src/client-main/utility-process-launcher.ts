@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { app, MessageChannelMain, shell, utilityProcess, type MessagePortMain } from 'electron';
 import { StoreError } from '../protocol/errors.ts';
-import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
+import type { DaemonLauncher, DaemonProcess, SpawnOptions } from './daemon-process.ts';
 import type { DaemonOptions } from './options.ts';
 import { packagedEntry } from './worker-launcher.ts';
 
@@ -50,14 +50,14 @@ export function utilityProcessLauncher(options: Pick<DaemonOptions, 'log'> = {})
       const { port1, port2 } = new MessageChannelMain();
       return { local: port1, remote: port2 };
     },
-    spawn(entry: string): DaemonProcess {
+    spawn(entry: string, spawnOptions: SpawnOptions = {}): DaemonProcess {
       if (!app.isReady()) throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon can only start after Electron\'s app is ready; await app.whenReady() before startStoreDaemon().');
       if (!fs.existsSync(entry)) {
         throw new StoreError('DAEMON_UNAVAILABLE', `The daemon entry ${entry} does not exist. If main is bundled (electron-vite, webpack), build electron-store-daemon/daemon as its own entry and pass its path as daemonPath (README: Bundling).`);
       }
-      // No `env`: a non-empty env replaces the child's environment rather than extending it. Secrets (the
-      // encryption key) go in the first message, never in argv or env.
-      const child = utilityProcess.fork(entry, [], { serviceName: 'electron-store-daemon', stdio: 'pipe' });
+      // An `env` replaces the child's environment rather than extending it: one is passed only as a copy of main's
+      // plus the compile cache's folder. Secrets (the encryption key) go in the first message, never in argv or env.
+      const child = utilityProcess.fork(entry, [], { serviceName: 'electron-store-daemon', stdio: 'pipe', ...(spawnOptions.env && { env: spawnOptions.env }) });
       forwardLines(child.stdout, 'info', log);
       forwardLines(child.stderr, 'error', log);
       let exitCode: number | null | undefined;

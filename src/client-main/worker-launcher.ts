@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { DaemonLauncher, DaemonProcess } from './daemon-process.ts';
+import type { DaemonLauncher, DaemonProcess, SpawnOptions } from './daemon-process.ts';
 
 /** The daemon entry beside this build (`.ts` when running from source under tsx, `.js` from dist). */
 export function packagedEntry(): string {
@@ -17,13 +17,13 @@ export const workerLauncher: DaemonLauncher = {
     const { port1, port2 } = new MessageChannel();
     return { local: port1, remote: port2 };
   },
-  spawn(entry: string): DaemonProcess {
+  spawn(entry: string, options: SpawnOptions = {}): DaemonProcess {
     // Running from source (tests, the demo): on Node 20 a worker does not get tsx's hooks from execArgv in time,
     // so a tiny bootstrap registers them before importing the TypeScript entry (tsx resolved here: eval'd code would
     // resolve a bare name against the process's working directory).
     const worker = entry.endsWith('.ts')
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false })
-      : new Worker(entry, { stdout: false, stderr: false });
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false, ...(options.env && { env: options.env }) })
+      : new Worker(entry, { stdout: false, stderr: false, ...(options.env && { env: options.env }) });
     // The worker keeps the process alive until daemon.close() (it holds the store locks and may still have a
     // checkpoint to write): a CLI ends by closing the daemon, not by dropping it.
     let exited = false;

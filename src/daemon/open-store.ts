@@ -9,11 +9,11 @@ import type { CheckpointTuning } from './engine/checkpoint-schedule.ts';
 import type { AckTag, OpeningState } from './engine/types.ts';
 import { StoreEngine } from './engine/store-engine.ts';
 import { size } from './engine/draft.ts';
+import { compileSchema, defaultsOf, schemaCacheFile } from './store-schema.ts';
 import { BackupService } from './features/backups.ts';
 import { FieldCipher } from './features/encryption.ts';
 import { migrateAtOpen, migrationPending } from './features/migrations.ts';
 import { recoverStore } from './features/recovery.ts';
-import { DocumentValidator } from './features/validator.ts';
 import { ExternalEdits, type ExternalRejection } from './features/external-edits.ts';
 import { ExternalEditWatcher } from './features/watcher.ts';
 import type { Policy, StoreAccess } from './policy.ts';
@@ -50,13 +50,16 @@ function redactBackup(info: BackupInfo, access: StoreAccess): BackupInfo {
 }
 
 /** Writes that wipe or replace data take a backup first, and do not happen without it (SPEC §6.11). */
+/** How long the start backup and the watcher wait for a first read before they start anyway. */
+const AFTER_FIRST_READ_MS = 1000;
+
 const BACKUP_BEFORE: Partial<Record<ParsedWrite['kind'], string>> = { clear: 'before-clear', import: 'before-import', restore: 'before-restore' };
 
 /** The files of one store and what reads them, made once: a schema compiles once per store (tens of ms). */
-function storeParts(def: StoreDefinition, ctx: StoreContext) {
+function storeParts(def: StoreDefinition, ctx: StoreContext, options: { cacheSchema?: boolean } = {}) {
   const name = checkStoreName(def.name);
   const fsSeam = ctx.fsSeam ?? new FsSeam();
-  const validator = compileSchema(def);
+  const validator = compileSchema(def, options.cacheSchema ? schemaCacheFile(ctx.cwd, name) : undefined);
   const defaults = defaultsOf(def, validator);
   const cipher = new FieldCipher(name, def.encryptedKeys, ctx.encryptionKey);
   verifyKey(cipher, keyCheckFile(ctx.cwd, name), name);
@@ -103,46 +106,6 @@ function recordKey(cipher: FieldCipher, cwd: string, name: string): void {
   cipher.keyVerified = true;
 }
 
-function compileSchema(def: StoreDefinition): DocumentValidator | undefined {
-  if (def.schema === undefined) return undefined;
-  if (typeof def.schema !== 'object' || def.schema === null) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": schema must be a JSON Schema object.`, { store: def.name });
-  }
-  try {
-    return new DocumentValidator(def.schema);
-  } catch (error) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its schema does not compile (${(error as Error).message}); fix the schema in defineStore().`, { store: def.name });
-  }
-}
-
-/**
- * The store's defaults as conf computes them: the `default` of each top-level property of the schema, then `defaults`
- * over them (conf's #captureSchemaDefaults + #applyDefaultValues). Like conf, nested `default`s are not collected (and
- * unlike conf's ajv `useDefaults`, they are not filled in by validation either: a write never changes what it did not
- * name). Defaults that break the schema refuse to open the store, as conf throws at construction; `required` at the root
- * is left to the document (an existing file may hold the required keys).
- */
-function defaultsOf(def: StoreDefinition, validator: DocumentValidator | undefined): JsonObject {
-  const fromSchema: JsonObject = {};
-  const properties = (def.schema as { properties?: unknown } | undefined)?.properties;
-  if (properties && typeof properties === 'object') {
-    for (const [key, sub] of Object.entries(properties)) {
-      if (sub && typeof sub === 'object' && Object.hasOwn(sub, 'default') && (sub as { default?: unknown }).default !== undefined) {
-        fromSchema[key] = (sub as { default: JsonObject[string] }).default;
-      }
-    }
-  }
-  const defaults = structuredClone({ ...fromSchema, ...(def.defaults ?? {}) } as JsonObject);
-  const issues = validator?.validateChanged(defaults, Object.keys(defaults).map((k) => [k]))
-    .filter((i) => !(i.instancePath === '' && i.keyword === 'required')) ?? [];
-  if (issues.length > 0) {
-    throw new StoreError('VALIDATION_FAILED', `Store "${def.name}": its defaults do not match its schema (${issues.map((i) => `${i.instancePath || '(root)'} ${i.message}`).join('; ')}); fix defaults (or the schema's defaults) in defineStore().`, {
-      store: def.name, details: issues,
-    });
-  }
-  return defaults;
-}
-
 /** Recovery, then the engine on what it recovered (the journal is kept back to the newest backup, which recovery would rebuild from). */
 function startEngine(parts: ReturnType<typeof storeParts>, ctx: StoreContext): { engine: StoreEngine; opening: OpeningState } {
   const { def, checkpoint, journal, validator, defaults, backupFiles } = parts;
@@ -167,7 +130,27 @@ export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine
  * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
  */
 export class OpenStore {
-  private constructor(readonly engine: StoreEngine, readonly backups: BackupService, readonly lock: StoreLock, readonly watcher: ExternalEditWatcher | undefined) {}
+  #deferred: ReturnType<typeof setTimeout> | undefined;
+
+  private constructor(readonly engine: StoreEngine, readonly backups: BackupService, readonly lock: StoreLock, readonly watcher: ExternalEditWatcher | undefined) {
+    this.#deferred = setTimeout(() => this.#afterFirstRead(), AFTER_FIRST_READ_MS);
+    this.#deferred.unref?.();
+  }
+
+  /**
+   * What a start does not need before its first read — the start backup (it writes the whole document) and the
+   * watcher (chokidar loaded and set up) — begins once the first read is served (on the next turn, after its reply was
+   * posted), or after AFTER_FIRST_READ_MS when nobody reads (bench/PROFILE.md, Round 2 — start).
+   */
+  #afterFirstRead(): void {
+    if (this.#deferred === undefined) return;
+    clearTimeout(this.#deferred);
+    this.#deferred = undefined;
+    setImmediate(() => {
+      this.backups.startBackupNow();
+      if (!this.engine.closed) void this.watcher?.start();
+    });
+  }
 
   /** Opens a store in one visible sequence: lock → recover → engine → migrate → backups → watch. */
   static async open(def: StoreDefinition, ctx: StoreContext, options: {
@@ -177,7 +160,7 @@ export class OpenStore {
     await lock.acquire({ previousDaemonId: options.previousDaemonId });
     let engine: StoreEngine | undefined;
     try {
-      const parts = storeParts(def, ctx);
+      const parts = storeParts(def, ctx, { cacheSchema: true });
       const started = startEngine(parts, ctx);
       engine = started.engine;
       // The data opened with this key: from now on a store opened with another key is refused up front.
@@ -191,14 +174,13 @@ export class OpenStore {
       // What the user did to the file while the app was closed comes first: migrations then see the file's version.
       await edits.afterOpen(started.opening.closedEdit);
       await migrateAtOpen(engine, def, parts.checkpoint, backups);
-      // Right after the store starts serving, off the path to the first read (it rewrites the whole document).
-      // Serving matters more than this backup; info() says when it failed.
+      // The start backup and the watcher wait for the first read (see #afterFirstRead). Serving matters more than
+      // this backup; info() says when it failed.
       const opened = engine;
       backups.startBackup((error) => opened.reportProblem(`the start-up backup failed: ${error.message}`));
       backups.schedule();
       const watcher = def.watch === false ? undefined : new ExternalEditWatcher(engine, parts.checkpoint, edits);
-      // Ready only once chokidar watches: an edit right after start-up is not missed.
-      await watcher?.start();
+      void parts.validator?.saveCache();
       return new OpenStore(engine, backups, lock, watcher);
     } catch (error) {
       engine?.abandon();
@@ -230,6 +212,7 @@ export class OpenStore {
    * serialization of the store. Call at a commit point.
    */
   viewJson(access: StoreAccess, pretty = false): string {
+    this.#afterFirstRead();
     const key = access.filtersReads ? access : this.#wholeView;
     let view = this.#views.get(key);
     if (!view || view.rev !== this.engine.rev) this.#views.set(key, (view = { rev: this.engine.rev }));
@@ -341,9 +324,12 @@ export class OpenStore {
 
   /** Stops the schedule and the watcher, drains and checkpoints the engine, releases the lock. */
   async close(): Promise<void> {
+    clearTimeout(this.#deferred);
+    this.#deferred = undefined;
     this.backups.stop();
     await this.backups.settled();
     await this.watcher?.close();
+    await this.engine.validator?.saveCache();
     await this.engine.close();
     await this.lock.release();
   }

@@ -131,6 +131,8 @@ test('Electron: openInEditor() opens the store file with shell.openPath; an erro
   const error = await rejectsWith(store.openInEditor(), 'IO_FAILED');
   assert.deepEqual(asked, [store.path]);
   assert.match(error.message, /No application is associated/);
+  // Closed here, not by the hook after the folder's removal: the watcher would see its file deleted and reset it.
+  await daemon.close();
 });
 
 test('worker host: openInEditor() rejects with IO_FAILED and opens nothing', async (t) => {
@@ -142,4 +144,5 @@ test('worker host: openInEditor() rejects with IO_FAILED and opens nothing', asy
   const error = await rejectsWith(store.openInEditor(), 'IO_FAILED');
   assert.ok(error.message.includes(store.path), `the error names the file to open: ${error.message}`);
   assert.equal(shell.openedPaths.length, before);
+  await daemon.close();
 });

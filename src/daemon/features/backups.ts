@@ -10,6 +10,7 @@ import type { BackupFiles, CheckedBackup } from '../storage/backup-files.ts';
 export class BackupService {
   #timer: ReturnType<typeof setInterval> | undefined;
   #startup: Promise<void> = Promise.resolve();
+  #beginStartup: (() => void) | undefined;
 
   constructor(readonly files: BackupFiles, readonly store: StoreHandle, readonly options: StoreDefinition['backups'] = {}) {}
 
@@ -25,15 +26,25 @@ export class BackupService {
     clearInterval(this.#timer);
   }
 
-  /** Takes the 'start' backup on the next turn, once the store serves; `settled()` waits for it. */
+  /**
+   * Takes the 'start' backup when `startBackupNow()` says so (OpenStore: once the store served its first read; it
+   * serializes and writes the whole document, which must not stand between a start and that read). `settled()` takes
+   * it at once if it is still waiting.
+   */
   startBackup(onError: (error: Error) => void): void {
-    this.#startup = new Promise<void>((resolve) => setImmediate(resolve))
+    this.#startup = new Promise<void>((resolve) => (this.#beginStartup = resolve))
       .then(() => this.store.whenCommitted(() => this.createNow('start')))
       .then(() => {}, (error: Error) => onError(error));
   }
 
-  /** Resolves once the start-up backup is on disk (or failed). */
+  startBackupNow(): void {
+    this.#beginStartup?.();
+    this.#beginStartup = undefined;
+  }
+
+  /** Resolves once the start-up backup is on disk (or failed); takes it now if it is still waiting. */
   settled(): Promise<void> {
+    this.startBackupNow();
     return this.#startup;
   }
 

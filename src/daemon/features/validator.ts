@@ -1,11 +1,15 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { _, Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import standaloneModule from 'ajv/dist/standalone/index.js';
 import addFormatsModule from 'ajv-formats';
 import { StoreError } from '../../protocol/errors.ts';
 import { toPointer } from '../../protocol/keys.ts';
+import { SchemaCache } from './schema-cache.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => void;
+type StandaloneCode = (ajv: Ajv, validate: ValidateFunction) => string;
+const standaloneCode = ((standaloneModule as unknown as { default?: StandaloneCode }).default ?? standaloneModule) as unknown as StandaloneCode;
 
 type Schema = Record<string, unknown>;
 
@@ -34,25 +38,62 @@ export interface ValidationIssue {
  * compiled subschema. The root schema is registered once so `$ref`s inside subschemas still resolve.
  */
 export class DocumentValidator {
-  readonly #ajv: Ajv;
+  #ajv: Ajv | undefined;
   readonly #root: Schema;
+  readonly #is2020: boolean;
   readonly #full: ValidateFunction;
   readonly #byPointer = new Map<string, ValidateFunction>();
   readonly #shapeByPointer = new Map<string, ValidateFunction | null>();
+  /** The whole-document validator came from the schema cache (nothing was compiled at start). */
+  readonly fromCache: boolean;
+  #toCache: { cache: SchemaCache; code: string } | undefined;
+  #cacheSaved: Promise<void> | undefined;
 
-  constructor(schema: object) {
+  /** `cacheFile`: where this store's compiled schema is kept between starts (see SchemaCache); none, no cache. */
+  constructor(schema: object, cacheFile?: string) {
     this.#root = schema as Schema;
-    const is2020 = typeof this.#root.$schema === 'string' && this.#root.$schema.includes('2020-12');
+    this.#is2020 = typeof this.#root.$schema === 'string' && this.#root.$schema.includes('2020-12');
+    const cache = cacheFile === undefined ? undefined : new SchemaCache(cacheFile, schema, this.#is2020 ? '2020-12' : 'draft-07');
+    const cached = cache?.load();
+    this.fromCache = cached !== undefined;
+    if (cached) {
+      // ajv itself (instance, formats, subschemas) is built at the first write that needs a subschema.
+      this.#full = cached;
+    } else {
+      const ajv = this.#instance(cache !== undefined);
+      this.#full = ajv.getSchema('esd-root')!;
+      if (cache) this.#toCache = { cache, code: standaloneCode(ajv, this.#full) };
+    }
+  }
+
+  /**
+   * Writes a freshly compiled validator to the cache — called once the store opened, so a store that never opens
+   * leaves nothing behind. Resolves at once when there is nothing to write; the same promise on later calls.
+   */
+  saveCache(): Promise<void> {
+    this.#cacheSaved ??= this.#toCache ? this.#toCache.cache.save(this.#toCache.code) : Promise.resolve();
+    this.#toCache = undefined;
+    return this.#cacheSaved;
+  }
+
+  /** The ajv instance holding the root schema, made on first need; `source` keeps the code for the cache. */
+  #instance(source = false): Ajv {
+    if (this.#ajv) return this.#ajv;
     // validateSchema off: checking the schema against ajv's meta-schema compiles the meta-schema first (~35 ms of
     // start-up, bench/PROFILE.md §6); a broken schema still fails to compile below, with ajv's message.
     // code.optimize off: ajv's optimization passes cost ~20 ms of start-up for a store schema and save little at run
-    // time, where validation follows the size of the change anyway.
-    const options = { allErrors: true, strict: false, validateSchema: false, code: { optimize: false } } as const;
-    this.#ajv = (is2020 ? new Ajv2020(options) : new Ajv(options)) as Ajv;
-    addFormats(this.#ajv);
+    // time, where validation follows the size of the change anyway. code.formats names ajv-formats' formats the way
+    // SchemaCache's loader provides them.
+    const options = {
+      allErrors: true, strict: false, validateSchema: false,
+      code: { optimize: false, ...(source && { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` }) },
+    } as const;
+    const ajv = (this.#is2020 ? new Ajv2020(options) : new Ajv(options)) as Ajv;
+    addFormats(ajv);
     const { $id: _id, ...rest } = this.#root;
-    this.#ajv.addSchema({ ...rest, $id: 'esd-root' }, 'esd-root');
-    this.#full = this.#ajv.getSchema('esd-root')!;
+    ajv.addSchema({ ...rest, $id: 'esd-root' }, 'esd-root');
+    this.#ajv = ajv;
+    return ajv;
   }
 
   /** Validates the whole document (open, import, external edits). */
@@ -145,7 +186,7 @@ export class DocumentValidator {
   #compileAt(schemaPointer: string): ValidateFunction {
     let fn = this.#byPointer.get(schemaPointer);
     if (!fn) {
-      fn = schemaPointer === '' ? this.#full : this.#ajv.compile({ $ref: `esd-root#${schemaPointer}` });
+      fn = schemaPointer === '' ? this.#full : this.#instance().compile({ $ref: `esd-root#${schemaPointer}` });
       this.#byPointer.set(schemaPointer, fn);
     }
     return fn;
@@ -158,7 +199,7 @@ export class DocumentValidator {
     if (properties) shape.properties = Object.fromEntries(Object.keys(properties).map((k) => [k, true]));
     if (additionalProperties === false) shape.additionalProperties = false;
     const hasConstraint = Object.keys(shape).some((k) => !['title', 'description', 'default', 'examples', '$comment', 'properties', 'deprecated', 'readOnly', 'writeOnly'].includes(k));
-    const fn = hasConstraint ? this.#ajv.compile(shape) : null;
+    const fn = hasConstraint ? this.#instance().compile(shape) : null;
     void items;
     this.#shapeByPointer.set(schemaPointer, fn);
     return fn;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { StoreHandle } from '../engine/store-handle.ts';
 import type { CheckpointFile } from '../storage/checkpoint.ts';
 import type { ExternalEdits } from './external-edits.ts';
@@ -14,23 +14,44 @@ const DELETE_GRACE_MS = 150;
 export class ExternalEditWatcher {
   #watcher: FSWatcher | undefined;
   #busy: Promise<void> = Promise.resolve();
+  #starting: Promise<void> | undefined;
+  #closed = false;
 
-  constructor(readonly store: StoreHandle, readonly checkpoint: CheckpointFile, readonly edits: ExternalEdits) {}
+  /** The file as the store opened it (inode, size, mtime), to tell at start() whether anyone touched it since. */
+  readonly #atOpen: string;
 
-  /** Resolves once chokidar is watching. */
+  constructor(readonly store: StoreHandle, readonly checkpoint: CheckpointFile, readonly edits: ExternalEdits) {
+    this.#atOpen = fileState(checkpoint.path);
+  }
+
+  /**
+   * Resolves once chokidar is watching. It starts after the store served its first read (OpenStore), so chokidar is
+   * loaded and set up then, off the path to that read; an edit made before it watched is found by one comparison of
+   * the file with our last checkpoint once it does.
+   */
   start(): Promise<void> {
-    this.#watcher = watch(this.checkpoint.path, {
-      ignoreInitial: true,
-      // Editors write in several steps; wait until the file stops changing.
-      awaitWriteFinish: { stabilityThreshold: 60, pollInterval: 15 },
-    });
-    const onEvent = () => {
-      this.#busy = this.#busy.then(() => this.#handle()).catch(() => {});
-    };
-    this.#watcher.on('change', onEvent);
-    this.#watcher.on('add', onEvent);
-    this.#watcher.on('unlink', onEvent);
-    return new Promise((resolve) => this.#watcher!.once('ready', () => resolve()));
+    this.#starting ??= (async () => {
+      const { watch } = await import('chokidar');
+      if (this.#closed) return;
+      const watcher = watch(this.checkpoint.path, {
+        ignoreInitial: true,
+        // Editors write in several steps; wait until the file stops changing.
+        awaitWriteFinish: { stabilityThreshold: 60, pollInterval: 15 },
+      });
+      this.#watcher = watcher;
+      const onEvent = () => this.#queue(() => this.#handle());
+      watcher.on('change', onEvent);
+      watcher.on('add', onEvent);
+      watcher.on('unlink', onEvent);
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+      // The file changed before chokidar watched (an edit, a deletion, or our own checkpoint, which #handle knows).
+      if (fileState(this.checkpoint.path) !== this.#atOpen) this.#queue(() => this.#handle());
+    })();
+    return this.#starting;
+  }
+
+  #queue(task: () => Promise<void>): void {
+    this.#busy = this.#busy.then(task).catch(() => {});
   }
 
   async #handle(): Promise<void> {
@@ -47,8 +68,19 @@ export class ExternalEditWatcher {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    await this.#starting;
     await this.#watcher?.close();
     await this.#busy;
+  }
+}
+
+function fileState(file: string): string {
+  try {
+    const stat = fs.statSync(file);
+    return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }
 
