@@ -111,6 +111,8 @@ test('automatic backups: on the interval, before clear() and before import()', a
   const main = await daemon.store<Settings>('settings');
   await main.set('theme', 'dark');
 
+  // The start backup (which makes the folder) now runs just after the first read: the folder may not be there yet.
+  fs.mkdirSync(backupDir(cwd), { recursive: true });
   const scheduled = waitFor<string>((done) => {
     const w = fs.watch(backupDir(cwd), (_e, name) => name?.endsWith('-scheduled.meta.json') && done(String(name)));
     return () => w.close();
