@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { CheckpointSchedule } from '../../src/daemon/engine/checkpoint-schedule.ts';
 
 const MB = 1024 * 1024;
@@ -34,8 +34,14 @@ function runner() {
   };
 }
 
-/** Proves an absence: resolves after `ms` (well past every timer under test), through a ref'd timer. */
-const quietFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * For tests that prove an absence: Node's mock timers, so "nothing ran within 3 × idleMs" is decided by moving the
+ * clock, not by waiting on a real one.
+ */
+function mockClock(t: TestContext): (ms: number) => void {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  return (ms) => t.mock.timers.tick(ms);
+}
 
 // --- due() ---
 
@@ -142,47 +148,54 @@ test('afterCommit() when not due arms an idle timer that runs the checkpoint aft
   assert.equal(r.calls, 1);
 });
 
-test('afterCommit() re-arms the idle timer: several commits in a row lead to one idle checkpoint', async () => {
+test('afterCommit() re-arms the idle timer: several commits in a row lead to one idle checkpoint', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const idleMs = 20;
   const s = new CheckpointSchedule({ records: 100, idleMs }, r.run);
   for (let i = 0; i < 5; i++) {
     s.recorded(1, 10);
     s.afterCommit(0);
+    tick(idleMs / 2);
   }
-  await r.called('the idle timer');
-  await quietFor(3 * idleMs);
+  assert.equal(r.calls, 0, 'each commit pushed the idle checkpoint back');
+  tick(idleMs / 2);
+  assert.equal(r.calls, 1, 'idleMs after the last commit');
+  tick(3 * idleMs);
   assert.equal(r.calls, 1, 'each commit replaced the previous timer');
 });
 
-test('starting() stops a pending idle timer', async () => {
+test('starting() stops a pending idle timer', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const idleMs = 10;
   const s = new CheckpointSchedule({ records: 100, idleMs }, r.run);
   s.recorded(1, 10);
   s.afterCommit(0);
   s.starting();
-  await quietFor(3 * idleMs);
+  tick(3 * idleMs);
   assert.equal(r.calls, 0);
 });
 
-test('cancel() stops a pending idle timer', async () => {
+test('cancel() stops a pending idle timer', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const idleMs = 10;
   const s = new CheckpointSchedule({ records: 100, idleMs }, r.run);
   s.recorded(1, 10);
   s.afterCommit(0);
   s.cancel();
-  await quietFor(3 * idleMs);
+  tick(3 * idleMs);
   assert.equal(r.calls, 0);
 });
 
-test('an idleMs past setTimeout\'s limit means never, not at once', async () => {
+test('an idleMs past setTimeout\'s limit means never, not at once', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const s = new CheckpointSchedule({ records: 100, idleMs: 2 ** 32 }, r.run);
   s.recorded(1, 10);
   s.afterCommit(0);
-  await quietFor(30);
+  tick(30);
   assert.equal(r.calls, 0, 'a delay of 2^32 ms must not wrap around to 1 ms');
   s.cancel();
 });
@@ -199,25 +212,27 @@ test('failed() arms a retry that runs the checkpoint again, also when no further
   assert.equal(r.calls, 1);
 });
 
-test('failed(closed) arms no retry', async () => {
+test('failed(closed) arms no retry', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const s = new CheckpointSchedule({ records: 100, idleMs: 5 }, r.run);
   s.failed(true);
   // The first retry delay is max(min(idleMs, 1000), 10) = 10 ms.
-  await quietFor(50);
+  tick(50);
   assert.equal(r.calls, 0);
 });
 
-test('starting() and cancel() also stop a pending retry', async () => {
+test('starting() and cancel() also stop a pending retry', (t) => {
+  const tick = mockClock(t);
   const r = runner();
   const s = new CheckpointSchedule({ records: 100, idleMs: 5 }, r.run);
   s.failed(false);
   s.starting();
   const other = runner();
-  const t = new CheckpointSchedule({ records: 100, idleMs: 5 }, other.run);
-  t.failed(false);
-  t.cancel();
-  await quietFor(50);
+  const u = new CheckpointSchedule({ records: 100, idleMs: 5 }, other.run);
+  u.failed(false);
+  u.cancel();
+  tick(50);
   assert.equal(r.calls, 0, 'starting()');
   assert.equal(other.calls, 0, 'cancel()');
 });
