@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connectStore } from '../src/client-renderer/index.ts';
 import { adaptPort, type PortLike } from '../src/protocol/endpoint.ts';
-import { MAX_UNSEEN_EVENTS } from '../src/daemon/event-flow.ts';
+import { MAX_UNSEEN_CHARS, MAX_UNSEEN_EVENTS } from '../src/daemon/event-flow.ts';
 import { type Settings, startDaemon, tmpDir, untilRev } from './helpers.ts';
 
 /** A real daemon port whose incoming messages are held while `paused`: a page whose thread does not get to them. */
@@ -91,4 +91,23 @@ test('a window that writes while it lags still gets its writes acknowledged', as
   await untilRev(window, rev);
   assert.equal(window.get('theme'), 'dark');
   assert.equal(main.get('theme'), 'dark');
+});
+
+test('a client that keeps reading never lags, also when each change is large (it confirms by size too)', async () => {
+  const daemon = await startDaemon(tmpDir());
+  const main = await daemon.store<Settings>('settings');
+  const raw = adaptPort(daemon.createPort({ stores: '*' }));
+  const events: string[] = [];
+  const port: PortLike = { ...raw, onMessage: (l) => raw.onMessage((data, ports) => {
+    events.push(...eventsIn([data]).map((e) => e.t));
+    l(data, ports);
+  }) };
+  const window = await connectStore<Record<string, unknown>>('settings', { port });
+  // 256 events (the count at which a client confirms) of this size are four times the daemon's character bound.
+  const big = 'x'.repeat(Math.ceil((4 * MAX_UNSEEN_CHARS) / 256));
+  let rev = 0;
+  for (let i = 0; i < 300; i++) ({ rev } = await main.set(`k${i % 4}` as never, `${i}${big}` as never));
+  await untilRev(window, rev);
+  assert.equal(events.filter((t) => t === 'lagging' || t === 'resync').length, 0, `events: ${[...new Set(events)].join(', ')}`);
+  assert.equal((window.get('k3') as string).slice(0, 3), '299');
 });

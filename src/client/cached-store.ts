@@ -31,6 +31,8 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   #offReattach: () => void;
   #offFailure: () => void;
   #closed = false;
+  /** Whether the daemon sends this store's changes on the current port (false after a resubscribe failed for good). */
+  #subscribed = false;
   #resyncing = false;
   #path = '';
 
@@ -60,11 +62,32 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
   async #resubscribe(throwErrors = false): Promise<void> {
     this.#buffer ??= [];
     try {
-      const snapshot = await this.#conn.call('subscribe', this.name);
+      const snapshot = await this.#bookkeeping('subscribe');
+      this.#subscribed = true;
       this.#applySnapshot(snapshot);
     } catch (error) {
+      // No change event will come for this store on this port: writers must not wait for one.
+      this.#subscribed = false;
       this.#buffer = undefined;
+      this.#settleWaiters();
       if (throwErrors) throw error;
+    }
+  }
+
+  /**
+   * The cache's own requests (subscribe, snapshot) are retried while the client is over its request budget: a window
+   * opening many stores at once, or all of them catching up after a restart or a lag, reaches the budget without
+   * doing anything wrong, and a cache left unsubscribed would be silently stale. Bounded by the request deadline.
+   */
+  async #bookkeeping(method: 'subscribe' | 'snapshot'): Promise<Snapshot> {
+    const deadline = Date.now() + this.#conn.requestTimeoutMs;
+    for (let delay = 20; ; delay = Math.min(2 * delay, 1000)) {
+      try {
+        return await this.#conn.call(method, this.name);
+      } catch (error) {
+        if ((error as StoreError).code !== 'RATE_LIMITED' || this.#closed || Date.now() + delay > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
@@ -116,7 +139,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
     this.#resyncing = true;
     this.#buffer ??= [];
     try {
-      this.#applySnapshot(await this.#conn.call('snapshot', this.name));
+      this.#applySnapshot(await this.#bookkeeping('snapshot'));
     } catch {
       this.#buffer = undefined;
       this.#settleWaiters();
@@ -184,7 +207,7 @@ export class CachedStore<T extends object = Record<string, unknown>> implements 
 
   /** Resolves when the cache has caught up with `rev` (the change event normally arrives before the reply). */
   #caughtUp(rev: number): Promise<void> {
-    if (rev <= this.#rev || this.#closed) return Promise.resolve();
+    if (rev <= this.#rev || this.#closed || !this.#subscribed) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.#revWaiters;
       let i = waiters.length;

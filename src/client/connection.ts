@@ -1,7 +1,7 @@
 import { wrap, type Remote } from 'comlink';
 import { StoreError, type StoreErrorCode } from '../protocol/errors.ts';
 import { adaptPort, muxPort, type MuxedPort, type PortLike } from '../protocol/endpoint.ts';
-import { PROTOCOL_VERSION, SEEN_EVERY, type DaemonApi, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteRequest } from '../protocol/messages.ts';
+import { PROTOCOL_VERSION, SEEN_CHARS, SEEN_EVERY, type DaemonApi, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteRequest } from '../protocol/messages.ts';
 
 type Value<K extends keyof DaemonApi> = Awaited<ReturnType<DaemonApi[K]>> extends Result<infer V> ? V : never;
 
@@ -31,6 +31,8 @@ export class ClientConnection {
   /** Events taken off the current port, and the count last confirmed to the daemon (flow control). */
   #eventsTaken = 0;
   #eventsConfirmed = 0;
+  /** Characters of change text taken since the last confirmation. */
+  #charsUnconfirmed = 0;
   #generation = 0;
   /** Requests in flight, oldest first, with when they were sent: one sweep timer enforces the deadline. */
   #pending = new Map<(error: StoreError) => void, number>();
@@ -47,6 +49,10 @@ export class ClientConnection {
   /** The stores the daemon serves, from its hello. */
   storeNames: string[] = [];
   readonly timeoutMs: number;
+  /** How long a request waits for its answer before it fails with TIMEOUT. */
+  get requestTimeoutMs(): number {
+    return this.#requestTimeoutMs;
+  }
 
   constructor(port?: unknown, options: ClientConnectionOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -73,6 +79,7 @@ export class ClientConnection {
     this.#greeted = false;
     this.#eventsTaken = 0;
     this.#eventsConfirmed = 0;
+    this.#charsUnconfirmed = 0;
     port.onClose(() => {
       if (generation !== this.#generation) return;
       // After 'closing' the port closing is the daemon's orderly exit: what is still pending was not served.
@@ -83,8 +90,11 @@ export class ClientConnection {
       if (generation !== this.#generation) return;
       // Confirmed before the event is handled: what a listener does cannot hold the count back.
       this.#eventsTaken++;
-      if (event.t === 'lagging' || this.#eventsTaken - this.#eventsConfirmed >= SEEN_EVERY) {
+      if (event.t === 'changes-json') this.#charsUnconfirmed += event.json.length;
+      else if (event.t === 'changes' && typeof event.chars === 'number') this.#charsUnconfirmed += event.chars;
+      if (event.t === 'lagging' || this.#eventsTaken - this.#eventsConfirmed >= SEEN_EVERY || this.#charsUnconfirmed >= SEEN_CHARS) {
         this.#eventsConfirmed = this.#eventsTaken;
+        this.#charsUnconfirmed = 0;
         try {
           mux.sendSeen(this.#eventsTaken);
         } catch {

@@ -175,7 +175,7 @@ export class Connection {
               }
               // A change the client may not see still carries its rev (and the acks): the cache's rev keeps up.
               const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc), source: r.source }));
-              this.#sendChange(acks ? { t: 'changes', store: engine.name, changes, acks } : { t: 'changes', store: engine.name, changes }, json.length);
+              this.#sendChange(acks ? { t: 'changes', store: engine.name, changes, acks, chars: json.length } : { t: 'changes', store: engine.name, changes, chars: json.length }, json.length);
             }));
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already

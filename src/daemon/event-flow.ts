@@ -28,7 +28,8 @@ export class EventFlow {
    */
   admitChange(chars: number, startLagging: () => void): boolean {
     if (this.#laggingAt !== undefined) return false;
-    if (this.#sent - this.#seen >= MAX_UNSEEN_EVENTS || this.#unseenChars + chars > MAX_UNSEEN_CHARS) {
+    // One change bigger than the bound still goes to a client that has confirmed everything: it could never go otherwise.
+    if (this.#sent - this.#seen >= MAX_UNSEEN_EVENTS || (this.#unseenChars > 0 && this.#unseenChars + chars > MAX_UNSEEN_CHARS)) {
       startLagging();
       this.#laggingAt = this.#sent;
       return false;

@@ -88,7 +88,7 @@ export interface WriteMessage {
 /** Pushed by the daemon as plain tagged messages (comlink callbacks cannot cross MessagePortMain). */
 export type DaemonEvent =
   /** The writes of one commit group, consecutive revs in order (and this connection's writes among them). */
-  | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }>; acks?: WriteAcks }
+  | { t: 'changes'; store: string; changes: Array<{ rev: number; ops: Operation[]; source: ChangeSource }>; acks?: WriteAcks; /** Its size as flow control counts it (characters of change text). */ chars?: number }
   /** The same as `changes`, as JSON text: serialized once per group for every client that sees the whole store. */
   | { t: 'changes-json'; store: string; json: string; acks?: WriteAcks }
   /** Acks with no change event to ride on (no-op writes, a store this connection does not subscribe to). */
@@ -111,6 +111,8 @@ export type WireMessage = { ch: 'rpc'; m: unknown } | { ch: 'evt'; e: DaemonEven
 /**
  * Flow control of events (a client that never reads its port must not make the daemon queue events for it without
  * bound): the client confirms with `{ ch: 'seen', n }` how many events it has taken off this port in all, at least
- * every SEEN_EVERY events and at once on `lagging`.
+ * every SEEN_EVERY events or SEEN_CHARS characters of change text (`changes-json` text, `changes.chars`), and at once
+ * on `lagging`. Both stay well inside the daemon's bounds (event-flow.ts), so a client that keeps reading never lags.
  */
 export const SEEN_EVERY = 256;
+export const SEEN_CHARS = 4 * 1024 * 1024;

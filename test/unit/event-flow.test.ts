@@ -42,3 +42,12 @@ test('seen() ignores what a hostile client may send: not a number, going back, b
   assert.equal(flow.seen(9), false, 'cannot go back');
   assert.equal(flow.lagging, true);
 });
+
+test('one change bigger than the character bound still goes to a client that has confirmed everything', () => {
+  const flow = new EventFlow();
+  assert.equal(flow.admitChange(MAX_UNSEEN_CHARS + 1, () => assert.fail('no lag')), true);
+  flow.sent();
+  let markers = 0;
+  assert.equal(flow.admitChange(1, () => markers++), false, 'the next waits for its confirmation');
+  assert.equal(markers, 1);
+});
