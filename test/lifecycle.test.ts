@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import Conf from 'conf';
 import { startStoreDaemon } from '../src/client-main/index.ts';
@@ -156,4 +157,41 @@ test('store() and createPort() while the daemon is down fail at once with DAEMON
   await exited;
   await rejectsWith(daemon.store('settings'), 'DAEMON_UNAVAILABLE');
   assert.throws(() => daemon.createPort(), (e: { code: string }) => e.code === 'DAEMON_UNAVAILABLE');
+});
+
+test('close() while a crash restart is starting the new daemon: close() ends it, the restart is dropped, nothing is thrown', async () => {
+  const cwd = tmpDir();
+  const hold = path.join(cwd, 'hold');
+  process.env.ESD_HOLD_FILE = hold;
+  const daemonPath = fileURLToPath(new URL('./fixtures/held-daemon-entry.ts', import.meta.url));
+  const daemon = await startStoreDaemon({ cwd, stores: [settingsDef()], host: 'worker', daemonPath });
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  const errors: Error[] = [];
+  daemon.on('error', (e) => errors.push(e));
+  const store = await daemon.store<Settings>('settings');
+  await store.set('theme', 'dark');
+  fs.writeFileSync(hold, '');
+  const held = new Promise<void>((resolve) => {
+    const watcher = fs.watch(cwd, () => {
+      if (!fs.existsSync(`${hold}.held`)) return;
+      watcher.close();
+      resolve();
+    });
+  });
+  daemon.kill();
+  await held; // the supervisor is starting the new daemon, which waits for the hold file to go
+  const closing = daemon.close();
+  fs.rmSync(hold);
+  await closing;
+  await daemon.restarted();
+  process.off('unhandledRejection', onRejection);
+  assert.equal(daemon.state, 'stopped');
+  assert.deepEqual(rejections, []);
+  assert.deepEqual(errors.map((e) => e.message), []);
+  // The store is intact and free for the next daemon.
+  const next = await startStoreDaemon({ cwd, stores: [settingsDef()], host: 'worker' });
+  assert.equal((await next.store<Settings>('settings')).get('theme'), 'dark');
+  await next.close();
 });

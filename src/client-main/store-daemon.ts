@@ -146,10 +146,12 @@ export class StoreDaemon extends EventEmitter {
     const timer = setTimeout(() => {
       if (this.#state !== 'restarting') return;
       this.#starting = this.start(previous).then(() => {
-        this.#reconnectAll();
+        // close() began while this daemon was starting: close() ends it; there is nobody to reconnect.
+        if (this.#closing) return;
+        this.#guard(() => this.#reconnectAll());
         this.#guard(() => this.emit('restart', { attempt: this.#restarts.length }));
       }, (error: unknown) => {
-        this.#report(error);
+        if (!this.#closing) this.#report(error);
       });
     }, delay);
     timer.unref?.();
