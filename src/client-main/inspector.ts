@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { StoreError } from '../protocol/errors.ts';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import type { DaemonPort } from '../protocol/endpoint.ts';
 import type { ClientPolicy } from '../protocol/types.ts';
@@ -51,6 +52,8 @@ function checkInspectorOptions(options: InspectorOptions): void {
 /** The inspectors a daemon has open, so closing the daemon closes them. */
 export class Inspectors {
   readonly #open = new Set<Inspector>();
+  /** Set by closeAll(): an inspector whose opening finishes afterwards is closed at once (its daemon is going). */
+  #closed = false;
 
   /** Opens one: an Electron window on the utility-process host, otherwise (or with `serve`) a local page. */
   async open(host: InspectorHost, options: InspectorOptions = {}): Promise<Inspector> {
@@ -72,11 +75,16 @@ export class Inspectors {
         await inspector.close();
       },
     };
+    if (this.#closed) {
+      await inspector.close();
+      throw new StoreError('CLOSED', 'The store daemon was closed while the inspector was opening.');
+    }
     this.#open.add(tracked);
     return tracked;
   }
 
   async closeAll(): Promise<void> {
+    this.#closed = true;
     await Promise.all([...this.#open].map((i) => i.close()));
   }
 }

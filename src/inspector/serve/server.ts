@@ -22,7 +22,11 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-const COOKIE = 'esd_inspector';
+/**
+ * The session cookie's name, one per server: cookies are not kept apart by port, so two inspectors on 127.0.0.1 would
+ * overwrite each other's session under one name.
+ */
+const cookieName = (port: number) => `esd_inspector_${port}`;
 /** Largest message a tab may send (an import of a big file): a bound, so one frame cannot fill the memory. */
 const MAX_FRAME = 256 * 1024 * 1024;
 
@@ -31,10 +35,10 @@ function sameSecret(a: string | undefined, b: string): boolean {
   return crypto.timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-function cookieOf(req: http.IncomingMessage): string | undefined {
+function cookieOf(req: http.IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return v.join('=');
+    if (k === name) return v.join('=');
   }
   return undefined;
 }
@@ -52,24 +56,34 @@ export async function serveInspector(options: ServeOptions): Promise<InspectorSe
   const session = crypto.randomBytes(24).toString('base64url');
   let tokenUsed = false;
   let origin = '';
+  let cookie = '';
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', origin);
     const deny = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(text);
     };
     if (req.headers.host !== new URL(origin).host) return deny(421, 'Wrong host.');
     if (req.method !== 'GET') return deny(405, 'Only GET.');
+    // Only origin-form targets ("/path?query"): Node's parser also lets through absolute and malformed ones, and a
+    // target `new URL` cannot parse must be a 400, not an exception in the process hosting the server.
+    const target = req.url ?? '/';
+    if (!target.startsWith('/') || target.startsWith('//')) return deny(400, 'Bad request target.');
+    let url: URL;
+    try {
+      url = new URL(target, origin);
+    } catch {
+      return deny(400, 'Bad request target.');
+    }
     const given = url.searchParams.get('token') ?? undefined;
     if (given !== undefined) {
       if (tokenUsed || !sameSecret(given, token)) return deny(403, 'This inspector link was already used or is wrong. Run the inspect command again (or call openInspector() again) for a new link.');
       tokenUsed = true;
-      res.writeHead(303, { location: '/', 'set-cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/` });
+      res.writeHead(303, { location: '/', 'set-cookie': `${cookie}=${session}; HttpOnly; SameSite=Strict; Path=/` });
       return res.end();
     }
-    if (!sameSecret(cookieOf(req), session)) return deny(403, 'Open the inspector with the link the inspect command printed (its token works once).');
+    if (!sameSecret(cookieOf(req, cookie), session)) return deny(403, 'Open the inspector with the link the inspect command printed (its token works once).');
     const file: Record<string, [string, string]> = {
       '/': ['text/html; charset=utf-8', assets.html],
       '/inspector.js': ['text/javascript; charset=utf-8', assets.js],
@@ -82,7 +96,7 @@ export async function serveInspector(options: ServeOptions): Promise<InspectorSe
   });
 
   server.on('upgrade', (req, socket, head) => {
-    const ok = req.url === '/port' && req.headers.host === new URL(origin).host && req.headers.origin === origin && sameSecret(cookieOf(req), session);
+    const ok = req.url === '/port' && req.headers.host === new URL(origin).host && req.headers.origin === origin && sameSecret(cookieOf(req, cookie), session);
     if (!ok) {
       socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
@@ -105,6 +119,7 @@ export async function serveInspector(options: ServeOptions): Promise<InspectorSe
   });
   const address = server.address() as AddressInfo;
   origin = `http://127.0.0.1:${address.port}`;
+  cookie = cookieName(address.port);
   return {
     url: `${origin}/?token=${token}`,
     close: () => new Promise<void>((resolve) => {
