@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mock, test } from 'node:test';
 import Conf from 'conf';
+import { CheckpointFile } from '../../src/daemon/storage/checkpoint.ts';
 import { FsSeam } from '../../src/daemon/storage/fs-seam.ts';
 import type { StoreEngine } from '../../src/daemon/engine/store-engine.ts';
 import { openEngine } from '../../src/daemon/open-store.ts';
 import type { HistoryEntry, JsonObject, StoreDefinition } from '../../src/protocol/types.ts';
 import { type Settings, rejectsWith, settingsDef, tmpDir, untilRev } from '../helpers.ts';
 import { Faults, inProcessDaemon } from './in-process.ts';
+import { startStoreDaemon } from '../../src/client-main/index.ts';
 
 const journalRecords = (cwd: string, store = 'settings'): HistoryEntry[] => {
   const dir = path.join(cwd, 'storeHistory', store);
@@ -144,4 +146,48 @@ test('a start-up backup that fails does not keep the store closed; info() says s
   const main = await client<Settings>();
   assert.match((await main.info()).recovery.problems.join(';'), /start-up backup failed: EIO/);
   assert.deepEqual(await main.set('theme', 'dark'), { rev: 1 });
+});
+
+test('checkpoints that fail after their mark was recorded leave the file on disk known: a restart after a crash keeps every acknowledged write', async () => {
+  const cwd = tmpDir();
+  const engine = engineIn(cwd, new Faults(), { name: 's', schema: undefined, defaults: {} });
+  await set(engine, 'a', 'v1');
+  assert.equal(engine.checkpointNow({ force: true }), true);
+  const file = path.join(cwd, 's.json');
+  const onDisk = fs.readFileSync(file, 'utf8');
+  // Two checkpoints that fail at the rename, after conf's serialize hook recorded their marks: the path is a
+  // non-empty folder for a while (a real failure of the real write; ENOSPC or EIO late in the write does the same).
+  fs.rmSync(file);
+  fs.mkdirSync(file);
+  fs.writeFileSync(path.join(file, 'x'), '');
+  await set(engine, 'a', 'v2');
+  assert.equal(engine.checkpointNow({ force: true }), false);
+  await set(engine, 'b', 'acknowledged');
+  assert.equal(engine.checkpointNow({ force: true }), false);
+  // A crash: the engine is dropped, and the file is the last checkpoint that landed.
+  engine.abandon();
+  fs.rmSync(file, { recursive: true });
+  fs.writeFileSync(file, onDisk);
+  // The whole open sequence (recovery, then edits made while the app was closed).
+  const daemon = await startStoreDaemon({ cwd, stores: [{ name: 's', defaults: {} }], host: 'worker' });
+  try {
+    const again = await daemon.store('s');
+    assert.deepEqual(again.store, { a: 'v2', b: 'acknowledged' }, 'the daemon\'s own older checkpoint is not a hand edit');
+    assert.equal(again.rev, 3);
+    assert.deepEqual((await again.history()).map((e) => e.source), ['test', 'test', 'test']);
+  } finally {
+    await daemon.close();
+  }
+});
+
+test('an off-path checkpoint whose mark cannot be written leaves no temp file behind', async () => {
+  const cwd = tmpDir();
+  const marks = path.join(cwd, 'storeHistory', '.marks');
+  fs.mkdirSync(path.dirname(marks), { recursive: true });
+  fs.writeFileSync(marks, 'a file where the marks folder goes');
+  const checkpoint = new CheckpointFile({ cwd, name: 's', StoreClass: Conf, fsSeam: new FsSeam(), markFile: path.join(marks, 's.json') });
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(checkpoint.writeOffPath({ a: 'x'.repeat(10_000) }, {}, { rev: i + 1, time: Date.now() }, { sliceMs: 5, wanted: () => true }), /EEXIST|ENOTDIR/);
+  }
+  assert.deepEqual(fs.readdirSync(cwd).sort(), ['storeHistory'], 'no temp file per failed attempt');
 });

@@ -14,11 +14,15 @@ type Marks = { current?: CheckpointMark; previous?: CheckpointMark };
 /**
  * Where the daemon records what it wrote to a checkpoint (`{current, previous}`: sha256 and rev of its last two
  * texts), so a start can tell the user's edits made while the app was closed from its own file. Recorded before each
- * checkpoint is renamed in, keeping the one before as `previous`: a crash between the two leaves a file the mark
- * still knows.
+ * checkpoint is renamed in, keeping as `previous` the file known to be on disk: a crash between the two leaves a file
+ * the mark still knows. (Not simply the last `current`: a write that failed after its mark was recorded never reached
+ * the disk, and two of those in a row would leave the real file unknown — a later start would take the daemon's own
+ * older checkpoint for a hand edit and undo acknowledged writes with it.)
  */
 export class CheckpointMarks {
   #marks: Marks | undefined;
+  /** The mark of the file known to be on disk: a write that landed, or what a start found there. */
+  #onDisk: CheckpointMark | undefined;
 
   constructor(private readonly file: string | undefined) {}
 
@@ -36,10 +40,20 @@ export class CheckpointMarks {
     return this.#marks;
   }
 
+  /** Says the file on disk is the one `mark` describes (its write landed, or a start matched it). */
+  confirm(mark: CheckpointMark): void {
+    this.#onDisk = mark;
+  }
+
+  /** What stays known besides a new `current`: the file on disk, or (none confirmed yet) the last recorded one. */
+  #previous(): CheckpointMark | undefined {
+    return this.#onDisk ?? this.read().current;
+  }
+
   /** Records `current` now (synchronously, synced). */
   save(current: CheckpointMark): void {
     if (!this.file) return;
-    const previous = this.read().current;
+    const previous = this.#previous();
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     writeAtomic(this.file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
     this.#marks = { current, previous };
@@ -52,15 +66,21 @@ export class CheckpointMarks {
   async prepare(current: CheckpointMark): Promise<{ tmp: string; commit(): void } | undefined> {
     const file = this.file;
     if (!file) return undefined;
-    const previous = this.read().current;
     await fs.promises.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-    const handle = await fs.promises.open(tmp, 'w');
+    // (A write of the checkpoint landing meanwhile makes the caller drop this one: its version check.)
+    const previous = this.#previous();
     try {
-      await handle.writeFile(JSON.stringify({ current, ...(previous && { previous }) }));
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.promises.open(tmp, 'w');
+      try {
+        await handle.writeFile(JSON.stringify({ current, ...(previous && { previous }) }));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      await fs.promises.rm(tmp, { force: true });
+      throw error;
     }
     return {
       tmp,

@@ -66,6 +66,8 @@ export class CheckpointFile {
   readonly #marks: CheckpointMarks;
   /** Moves on with every write of the file (see writeOffPath). */
   #version = 0;
+  /** The mark conf's serialize hook recorded last: confirmed once conf's write returns (it reached the disk). */
+  #recorded: CheckpointMark | undefined;
 
   constructor(opts: CheckpointFileOptions) {
     this.#opts = opts;
@@ -111,8 +113,11 @@ export class CheckpointFile {
     this.#parsing ??= { text: '', value: undefined };
     let raw: Record<string, unknown>;
     try {
+      this.#recorded = undefined;
       const conf = new this.#opts.StoreClass<Record<string, unknown>>(this.#options({ defaults: this.#opts.defaults }) as never);
       this.#conf = conf;
+      // conf writes the file when it opens one without our defaults: that write landed.
+      if (this.#recorded) this.#marks.confirm(this.#recorded);
       raw = conf.store as Record<string, unknown>;
     } finally {
       this.#parsing = undefined;
@@ -171,13 +176,16 @@ export class CheckpointFile {
     const mark = this.#marks.read();
     if (!mark.current) return undefined;
     const hash = sha256(text);
-    return hash === mark.current.sha256 || hash === mark.previous?.sha256;
+    const known = [mark.current, mark.previous].find((m) => m?.sha256 === hash);
+    if (known) this.#marks.confirm(known);
+    return known !== undefined;
   }
 
   #recordMark(text: string, value: unknown): void {
     if (!this.#opts.markFile) return;
     const meta = ((value as Record<string, unknown> | null)?.[INTERNAL_KEY] as { storeDaemon?: { rev?: unknown } } | undefined)?.storeDaemon;
-    this.#marks.save({ sha256: sha256(text), rev: typeof meta?.rev === 'number' ? meta.rev : 0 });
+    this.#recorded = { sha256: sha256(text), rev: typeof meta?.rev === 'number' ? meta.rev : 0 };
+    this.#marks.save(this.#recorded);
   }
 
   /**
@@ -273,7 +281,14 @@ export class CheckpointFile {
     const wanted = () => version === this.#version && options.wanted();
     const written = await writeTempInSlices(this.path, this.#fileValue(doc, internal, meta), { ...options, wanted, fsSeam });
     if (!written) return false;
-    const mark = await this.#marks.prepare({ sha256: written.sha256, rev: meta.rev });
+    let mark: Awaited<ReturnType<CheckpointMarks['prepare']>>;
+    try {
+      mark = await this.#marks.prepare({ sha256: written.sha256, rev: meta.rev });
+    } catch (error) {
+      // A document-sized temp file per failed attempt would fill the disk while the checkpointer retries.
+      fs.rmSync(written.tmp, { force: true });
+      throw error;
+    }
     // An extra link keeps the old file's blocks alive through the rename: freeing 10 MB of extents inside renameSync
     // costs milliseconds; the link is removed in the thread pool afterwards. (A crash leaves it as a temp file.)
     const keep = tempName(this.path);
@@ -292,6 +307,7 @@ export class CheckpointFile {
       discard();
       throw error;
     }
+    if (mark) this.#marks.confirm({ sha256: written.sha256, rev: meta.rev });
     this.#version++;
     this.lastText = written.text;
     fsSeam.syncDir(this.#opts.cwd);
@@ -306,9 +322,11 @@ export class CheckpointFile {
     const value = this.#fileValue(doc, internal, meta);
     // An off-path write in flight must not rename an older document over this one.
     this.#version++;
+    this.#recorded = undefined;
     this.#opts.fsSeam.guard('checkpoint.write', this.path, () => {
       conf.store = value;
     });
+    if (this.#recorded) this.#marks.confirm(this.#recorded);
     this.#opts.fsSeam.syncDir(this.#opts.cwd);
     this.#opts.fsSeam.crashPoint('checkpoint.written');
   }
