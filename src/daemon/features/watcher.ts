@@ -4,6 +4,8 @@ import type { StoreHandle } from '../engine/store-handle.ts';
 import type { CheckpointFile } from '../storage/checkpoint.ts';
 import type { ExternalEdits } from './external-edits.ts';
 
+/** How long the file must stay unchanged before a change to it is read (editors write in several steps). */
+const STABLE_MS = 60;
 /** How long a vanished file may take to come back before it counts as deleted (editors that delete, then write). */
 const DELETE_GRACE_MS = 150;
 
@@ -36,7 +38,7 @@ export class ExternalEditWatcher {
       const watcher = watch(this.checkpoint.path, {
         ignoreInitial: true,
         // Editors write in several steps; wait until the file stops changing.
-        awaitWriteFinish: { stabilityThreshold: 60, pollInterval: 15 },
+        awaitWriteFinish: { stabilityThreshold: STABLE_MS, pollInterval: 15 },
       });
       this.#watcher = watcher;
       const onEvent = () => this.#queue(() => this.#handle());
@@ -45,7 +47,12 @@ export class ExternalEditWatcher {
       watcher.on('unlink', onEvent);
       await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
       // The file changed before chokidar watched (an edit, a deletion, or our own checkpoint, which #handle knows).
-      if (fileState(this.checkpoint.path) !== this.#atOpen) this.#queue(() => this.#handle());
+      // Like chokidar's events, only once it stopped changing: an editor may be between truncating and writing it,
+      // and a half-written file would be taken for a broken edit (rejected, the file restored over the user's text).
+      if (fileState(this.checkpoint.path) !== this.#atOpen) this.#queue(async () => {
+        await whenStable(this.checkpoint.path, STABLE_MS, () => this.#closed);
+        await this.#handle();
+      });
     })();
     return this.#starting;
   }
@@ -81,6 +88,20 @@ function fileState(file: string): string {
     return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
   } catch {
     return 'missing';
+  }
+}
+
+/** Resolves once `file` (its inode, size and mtime) stayed the same for `ms`, checked every 15 ms, or on `stop()`. */
+async function whenStable(file: string, ms: number, stop: () => boolean): Promise<void> {
+  let state = fileState(file);
+  let since = Date.now();
+  while (!stop() && Date.now() - since < ms) {
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    const now = fileState(file);
+    if (now !== state) {
+      state = now;
+      since = Date.now();
+    }
   }
 }
 
