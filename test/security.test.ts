@@ -376,3 +376,67 @@ test('a migration scratch copy never holds plaintext of encrypted keys, includin
     if (fs.statSync(file).isFile()) assert.ok(!fs.readFileSync(file, 'utf8').includes('sk-'), `${name} holds no plaintext`);
   }
 });
+
+test('whole-document work is charged by its size: a window flooding backups.verify()/create() or info() on a large store is refused after a few, and main keeps writing', async (t) => {
+  const cwd = tmpDir();
+  const daemon = await startDaemon(cwd, { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ notes: Array.from({ length: 2000 }, (_, i) => `${i}`.padEnd(500, 'x')), pin: '1234' });
+  const backup = await main.backups.create('test');
+  const floods = [
+    (w: ClientConnection) => w.call('backupsVerify', 'profile', backup.id),
+    (w: ClientConnection) => w.call('backupsCreate', 'profile', 'flood'),
+  ];
+  for (const flood of floods) {
+    // A fresh window each time: what one flood ran up in debt must not decide the next one's count.
+    const window = new ClientConnection(daemon.createPort({ stores: { profile: { hidden: ['pin'] } } }));
+    t.after(() => window.close());
+    await window.ready();
+    const writes = Array.from({ length: 10 }, (_, i) => main.set('name', `n${i}`));
+    const outcomes = await Promise.allSettled(Array.from({ length: 40 }, () => flood(window)));
+    await Promise.all(writes);
+    const served = outcomes.filter((o) => o.status === 'fulfilled').length;
+    assert.ok(served >= 1 && served <= 10, `a 1 MB store's worth of work per request: ${served} of 40 served`);
+    assert.ok(outcomes.every((o) => o.status === 'fulfilled' || (o.reason as { code: string }).code === 'RATE_LIMITED'));
+    assert.equal(main.get('name'), 'n9');
+    await main.set('name', 'reset');
+  }
+  // info() of a filtered view is worked out once per rev and shared: twenty in a row cost one serialization and
+  // their admissions, within one burst of the budget (twenty serializations would not be).
+  const window = new ClientConnection(daemon.createPort({ stores: { profile: { hidden: ['pin'] } } }));
+  t.after(() => window.close());
+  await window.ready();
+  const infos = await Promise.all(Array.from({ length: 20 }, () => window.call('info', 'profile')));
+  assert.equal(new Set(infos.map((i) => `${i.rev}:${i.bytes}:${i.keys}`)).size, 1);
+  assert.equal(infos[0].bytes, Buffer.byteLength(JSON.stringify({ ...main.store, pin: undefined })));
+});
+
+test('a budget lower than a request\'s cost makes it slow, never impossible: a client limited to 20 units per second still opens a store (a subscribe costs 20)', async (t) => {
+  const daemon = await startDaemon(tmpDir(), { stores: [profileDef({ defaults: { name: 'ada' } })] });
+  t.after(() => daemon.close());
+  const slow = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*', maxRequestsPerSecond: 20 }) });
+  assert.equal(slow.get('name'), 'ada');
+  slow.close();
+});
+
+test('a write that changes nothing still commits for a client that may not read what it writes: "no new rev" would confirm a guess of a hidden value', async (t) => {
+  const daemon = await startDaemon(tmpDir(), { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ name: 'ada', pin: '0042' });
+  const window = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: { profile: { read: ['name'], write: ['pin'] } } }) });
+  assert.deepEqual(window.store, { name: 'ada' });
+  const revs: number[] = [];
+  for (const guess of ['0041', '0042', '0042']) {
+    const before = main.rev;
+    const { rev } = await window.set('pin', guess);
+    revs.push(rev - before);
+  }
+  assert.deepEqual(revs, [1, 1, 1], 'a right guess and a wrong one look the same');
+  assert.equal(main.get('pin'), '0042');
+  // Main (and any client that reads the whole store) keeps electron-store's rule: an equal set() commits nothing.
+  const { rev } = await main.set('pin', '0042');
+  assert.equal(rev, main.rev);
+  assert.equal((await main.set('name', 'ada')).rev, rev);
+});

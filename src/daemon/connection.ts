@@ -4,7 +4,7 @@ import { StoreError, toStoreError } from '../protocol/errors.ts';
 import { DAEMON_METHODS, PROTOCOL_VERSION, type DaemonEvent, type Result, type RpcApi, type WriteAcks, type WriteMessage } from '../protocol/messages.ts';
 import { parseWrite } from '../protocol/write.ts';
 import type { CommitRecord, GroupAck } from './engine/store-engine.ts';
-import type { OpenStore, Requester } from './open-store.ts';
+import { WHOLE_DOCUMENT_UNIT, type OpenStore, type Requester } from './open-store.ts';
 import type { Policy } from './policy.ts';
 import { EventFlow } from './event-flow.ts';
 
@@ -141,6 +141,11 @@ export class Connection {
     return { store, client };
   }
 
+  /** Work over a whole copy of the document that no cache shares: charged by its size (see WHOLE_DOCUMENT_UNIT). */
+  #chargeWholeDocument(store: OpenStore): void {
+    this.#policy.chargeRequestTokens(Math.ceil(store.engine.bytes / WHOLE_DOCUMENT_UNIT));
+  }
+
   #api(): RpcApi {
     const run = async <T>(fn: () => T | Promise<T>): Promise<Result<T>> => {
       try {
@@ -164,6 +169,8 @@ export class Connection {
         const access = client.access;
         // Registered and snapshotted in one idle moment: every later commit reaches this client as an event.
         return engine.whenCommitted(() => {
+          // The port may have closed while this waited for a commit point: a listener added now would never go.
+          if (this.#closed) throw new StoreError('CLOSED', 'This connection is closed.');
           if (!this.#subs.has(engine.name)) {
             this.#subs.set(engine.name, engine.onCommit((records, groupAcks) => {
               const acks = groupAcks.length > 0 ? this.#takeAcks(groupAcks) : undefined;
@@ -180,7 +187,7 @@ export class Connection {
           }
           // A copy taken now: comlink posts the reply a few microtasks later, when the next commit group may already
           // be changing the live document.
-          return { rev: engine.rev, json: store.viewJson(access), path: engine.checkpoint.path };
+          return { rev: engine.rev, json: store.viewJson(client), path: engine.checkpoint.path };
         });
       }),
       unsubscribe: (name) => run(() => {
@@ -193,14 +200,14 @@ export class Connection {
       snapshot: (name) => run(() => {
         const { store, client } = this.#open(name);
         const { engine } = store;
-        return engine.whenCommitted(() => ({ rev: engine.rev, json: store.viewJson(client.access), path: engine.checkpoint.path }));
+        return engine.whenCommitted(() => ({ rev: engine.rev, json: store.viewJson(client), path: engine.checkpoint.path }));
       }),
       history: (name, query) => run(() => {
         const { store, client } = this.#open(name);
         // Charged by the records a page may hold, beyond the admission cost: pages read journal records.
         const limit = (query as { limit?: unknown } | null)?.limit;
         const records = typeof limit === 'number' && limit > 0 ? Math.min(limit, 1000) : 100;
-        if (!this.#policy.takeRequestTokens(Math.ceil(records / 25))) throw new StoreError('RATE_LIMITED', 'This client reads history faster than its budget allows; ask for smaller pages or slow down (policy.maxRequestsPerSecond).');
+        this.#policy.chargeRequestTokens(Math.ceil(records / 25));
         return store.history(query, client.access);
       }),
       rollback: (name, to) => run(() => {
@@ -213,6 +220,7 @@ export class Connection {
       }),
       backupsCreate: (name, reason) => run(() => {
         const { store, client } = this.#open(name);
+        this.#chargeWholeDocument(store);
         return store.createBackup(reason, client);
       }),
       backupsRestore: (name, id) => run(() => {
@@ -221,11 +229,12 @@ export class Connection {
       }),
       backupsVerify: (name, id) => run(() => {
         const { store, client } = this.#open(name);
+        this.#chargeWholeDocument(store);
         return store.verifyBackup(id, client);
       }),
       exportStore: (name) => run(() => {
         const { store, client } = this.#open(name);
-        return store.engine.whenCommitted(() => store.viewJson(client.access, true));
+        return store.engine.whenCommitted(() => store.viewJson(client, true));
       }),
       importStore: (name, json) => run(() => {
         const { store, client } = this.#open(name);

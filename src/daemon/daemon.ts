@@ -58,10 +58,9 @@ export class Daemon implements ConnectionHost {
           this.host.post({ t: 'closed' });
           this.host.exit(0);
         }, (error: unknown) => {
-          // A close that fails (a disk error at the final checkpoint) must neither leave a daemon that never answers
-          // nor end it silently: main hears why (an 'error' event) and sees a non-zero exit. Resolved writes are in
-          // the journal and are replayed at the next start.
-          reportFatal(this.host, 'IO_FAILED', `The store daemon could not close cleanly (${describe(error)}); writes that had resolved are in the journal and are replayed at the next start.`);
+          // A close that fails (relaxed writes neither journaled nor checkpointed, a disk error) must neither leave a
+          // daemon that never answers nor end it silently: main hears why (an 'error' event) and sees a non-zero exit.
+          reportFatal(this.host, 'IO_FAILED', `The store daemon could not close cleanly (${describe(error)}). Writes that resolved in strict durability are in the journal and are replayed at the next start.`);
         });
       }
     });

@@ -129,6 +129,13 @@ export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine
  * One open store: its engine and the features around it, and the operations clients ask for. The operations that need
  * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
  */
+/**
+ * Bytes of whole-document work that cost one unit of a client's request budget: serializing a view nobody shared yet,
+ * writing a backup, reading and checking one. At the default budget a window gets about 8 MB of it per second,
+ * however it spreads that over requests.
+ */
+export const WHOLE_DOCUMENT_UNIT = 8 * 1024;
+
 export class OpenStore {
   #deferred: ReturnType<typeof setTimeout> | undefined;
 
@@ -203,7 +210,7 @@ export class OpenStore {
   }
 
   /** Serialized views of the document, one per rev and view (whole, or one client's access), shared by every request. */
-  readonly #views = new WeakMap<object, { rev: number; compact?: string; pretty?: string }>();
+  readonly #views = new WeakMap<object, { rev: number; compact?: string; pretty?: string; keys?: number }>();
   readonly #wholeView = {};
 
   /**
@@ -211,13 +218,21 @@ export class OpenStore {
    * see the whole store share one text), so a window that floods snapshot/export costs a cache lookup, not a
    * serialization of the store. Call at a commit point.
    */
-  viewJson(access: StoreAccess, pretty = false): string {
+  viewJson(client: Requester, pretty = false): string {
     this.#afterFirstRead();
+    const { access } = client;
+    const view = this.#view(access);
+    // Made for this client (no one asked for this rev and view yet): whole-document work, charged by size.
+    if ((pretty ? view.pretty : view.compact) === undefined) client.policy.chargeRequestTokens(Math.ceil(this.engine.bytes / WHOLE_DOCUMENT_UNIT));
+    if (pretty) return (view.pretty ??= JSON.stringify(access.filterDoc(this.engine.doc), undefined, '\t'));
+    return (view.compact ??= JSON.stringify(access.filterDoc(this.engine.doc)));
+  }
+
+  #view(access: StoreAccess): { rev: number; compact?: string; pretty?: string; keys?: number } {
     const key = access.filtersReads ? access : this.#wholeView;
     let view = this.#views.get(key);
     if (!view || view.rev !== this.engine.rev) this.#views.set(key, (view = { rev: this.engine.rev }));
-    if (pretty) return (view.pretty ??= JSON.stringify(access.filterDoc(this.engine.doc), undefined, '\t'));
-    return (view.compact ??= JSON.stringify(access.filterDoc(this.engine.doc)));
+    return view;
   }
 
   /**
@@ -231,7 +246,7 @@ export class OpenStore {
     const before = BACKUP_BEFORE[write.kind];
     if (before) await this.backups.createSafe(before);
     const source = write.kind === 'restore' ? `restore:${client.id}` : client.id;
-    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths, this.engine.doc), ack);
+    return this.engine.submitWrite(write, source, (paths) => client.access.checkWrite(paths, this.engine.doc), ack, { alwaysCommits: client.access.filtersReads });
   }
 
   /**
@@ -314,9 +329,15 @@ export class OpenStore {
     await this.backups.settled();
     const info = { ...this.engine.info(), backups: this.backups.files.count(), encryptedKept: client.access.encryptedKept };
     if (!client.access.filtersReads) return info;
-    const view = client.access.filterDoc(this.engine.doc);
+    // From the view's text, shared per rev like snapshots: a flood of info() must not filter and serialize each time.
+    const { bytes, keys } = await this.engine.whenCommitted(() => {
+      const compact = this.viewJson(client);
+      const view = this.#view(client.access);
+      view.keys ??= Object.keys(JSON.parse(compact) as object).length;
+      return { bytes: Buffer.byteLength(compact), keys: view.keys };
+    });
     return {
-      ...info, bytes: size(view), keys: Object.keys(view).length,
+      ...info, bytes, keys,
       journal: { ...info.journal, bytes: 0 },
       recovery: { ...info.recovery, problems: [], keptAside: [] },
     };

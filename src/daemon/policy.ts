@@ -233,19 +233,36 @@ export class Policy {
   /**
    * The request budget, a cost-based token bucket (burst: a quarter second's worth): false when the client is over it.
    * Untrusted clients get policy.maxRequestsPerSecond (default 1,000 cost units per second); main is not limited.
+   * A request is admitted once the bucket holds its cost, or is full, and then pays its whole cost, going into debt if
+   * it must: a request costlier than the burst (any request, at a low rate) is slow, never impossible.
    */
   takeRequestTokens(cost: number): boolean {
+    const burst = this.#refill();
+    if (burst === undefined) return true;
+    if (this.#requests.level < Math.min(cost, burst)) return false;
+    this.#requests.level -= cost;
+    return true;
+  }
+
+  /**
+   * Charges work found out after admission (a history page's records, a backup's size): always taken, in debt if need
+   * be, so the client's next requests wait for it.
+   */
+  chargeRequestTokens(cost: number): void {
+    if (this.#refill() !== undefined) this.#requests.level -= cost;
+  }
+
+  /** Refills the request bucket for the time passed; its burst, or undefined for a client without a budget. */
+  #refill(): number | undefined {
     const rate = this.#policy.maxRequestsPerSecond ?? (this.trusted ? undefined : 1000);
-    if (rate === undefined) return true;
+    if (rate === undefined) return undefined;
     const now = performance.now();
     const budget = this.#requests;
     // A short burst (a quarter second's worth): a long one lets a flood queue seconds of work ahead of other clients.
     const burst = rate / 4;
     budget.level = budget.last === 0 ? burst : Math.min(burst, budget.level + ((now - budget.last) / 1000) * rate);
     budget.last = now;
-    if (budget.level < cost) return false;
-    budget.level -= cost;
-    return true;
+    return burst;
   }
 
   /** Token bucket: throws RATE_LIMITED past maxWritesPerSecond (burst of one second's worth). */

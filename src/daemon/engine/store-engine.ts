@@ -103,6 +103,11 @@ export class StoreEngine implements StoreHandle {
   /** Changes below an encrypted path are journaled as a replace of that path (see Draft). */
   readonly #enclosing = (path: readonly string[]): string[] | undefined => (this.cipher.active ? this.cipher.enclosing(path) : undefined);
 
+  /** The document's size as compact JSON (what maxBytes counts). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   get durability(): 'strict' | 'relaxed' {
     return this.def.durability ?? 'strict';
   }
@@ -143,8 +148,8 @@ export class StoreEngine implements StoreHandle {
     }
   }
 
-  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag): Promise<{ rev: number }> {
-    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize, ack });
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag, options: Pick<SubmitOptions, 'alwaysCommits'> = {}): Promise<{ rev: number }> {
+    return this.#submit({ source, ifRev: write.ifRev, validateAll: write.validateAll, apply: (d) => write.apply(d, this.#context), authorize, ack, ...options });
   }
 
   submit(source: string, apply: (target: WriteTarget) => void, options: SubmitOptions = {}): Promise<{ rev: number }> {
@@ -184,7 +189,7 @@ export class StoreEngine implements StoreHandle {
         job.reject(toStoreError(error, 'INVALID_KEY', this.name));
         continue;
       }
-      if (draft.ops.length === 0 && !job.internal) {
+      if (draft.ops.length === 0 && !job.internal && !job.alwaysCommits) {
         // Nothing changed (e.g. delete of a missing key): no rev, no record.
         accepted.push({ job, draft, line: '' });
         continue;
@@ -323,21 +328,34 @@ export class StoreEngine implements StoreHandle {
     if (this.#closed) return;
     await this.#queue.drain();
     this.#closed = true;
+    try {
+      await this.#flushAtClose();
+    } finally {
+      this.#checkpoints.cancel();
+      this.journal.closeSync();
+    }
+  }
+
+  async #flushAtClose(): Promise<void> {
     await this.whenCommitted(async () => {
       const pending = this.#unflushed;
       this.#unflushed = [];
+      let unjournaled: Error | undefined;
       if (pending.length > 0) {
         try {
           await this.journal.append(pending, this.#unflushedFirstRev);
         } catch (error) {
-          this.reportProblem(`relaxed records could not be journaled at close (${(error as Error).message}); the checkpoint holds them`);
+          unjournaled = error as Error;
+          this.reportProblem(`relaxed records could not be journaled at close (${unjournaled.message}); the checkpoint holds them`);
         }
       }
       // Also when the file was already current: a backup taken since may let more of the journal go.
       if (this.checkpointNow({ force: true })) this.#pruneJournal();
+      else if (unjournaled) {
+        // Neither the journal nor the checkpoint took acknowledged relaxed writes: close must not say all is well.
+        throw new StoreError('IO_FAILED', `Store "${this.name}": ${pending.length} acknowledged relaxed write(s) could be neither journaled (${unjournaled.message}) nor checkpointed at close; they are lost.`, { store: this.name });
+      }
     });
-    this.#checkpoints.cancel();
-    this.journal.closeSync();
   }
 
   /** Closes the files without a checkpoint (a store that failed to open after recovery, e.g. MIGRATION_FAILED). */

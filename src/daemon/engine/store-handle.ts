@@ -11,6 +11,11 @@ export interface SubmitOptions {
   validate?: boolean;
   /** conf bookkeeping this write changes (a migration's version): journaled with the record, applied on commit. */
   internal?: Record<string, unknown>;
+  /**
+   * Commit a record (a new rev) even when the write changes nothing. For writers that may not read everything they
+   * write: "no new rev" would tell them the value was already what they wrote — an oracle for guessing a hidden value.
+   */
+  alwaysCommits?: boolean;
 }
 
 /**
@@ -30,7 +35,7 @@ export interface StoreHandle {
    * Queues a client write that `parseWrite` checked; `authorize` sees the paths it actually changed; `ack` puts its
    * ack into the group's `onCommit` call.
    */
-  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag): Promise<{ rev: number }>;
+  submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag, options?: Pick<SubmitOptions, 'alwaysCommits'>): Promise<{ rev: number }>;
   /** Queues a write the daemon makes itself. */
   submit(source: string, apply: (target: WriteTarget) => void, options?: SubmitOptions): Promise<{ rev: number }>;
   /** Runs `fn` with the committed document (never one with an in-flight group applied). */

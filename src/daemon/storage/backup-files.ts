@@ -116,9 +116,28 @@ export class BackupFiles {
     return info;
   }
 
-  /** Reads and checks a backup: hash, parse, schema. */
+  /** Verdicts of verify() by backup id, with the file's state they were reached on (see verify). */
+  readonly #verified = new Map<string, { state: string; result: { ok: boolean; problems: string[] } }>();
+
+  /**
+   * Reads and checks a backup: hash, parse, schema. A backup never changes once written, so the verdict is kept while
+   * its file's inode, size and mtime stay the same: asking again (a page polling, a flood) costs a stat, not a read of
+   * the whole file.
+   */
   verify(id: unknown): { ok: boolean; problems: string[] } {
-    return this.#check(this.#find(id)).result;
+    const info = this.#find(id);
+    let state: string;
+    try {
+      const stat = fs.statSync(path.join(this.dir, `${info.id}.json`));
+      state = `${stat.ino}:${stat.size}:${stat.mtimeMs}:${info.sha256}`;
+    } catch {
+      return this.#check(info).result;
+    }
+    const known = this.#verified.get(info.id);
+    if (known?.state === state) return known.result;
+    const { result } = this.#check(info);
+    this.#verified.set(info.id, { state, result });
+    return result;
   }
 
   #check(info: BackupInfo): { result: { ok: boolean; problems: string[] }; doc?: JsonObject; internal: Record<string, unknown> } {
