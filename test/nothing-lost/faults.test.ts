@@ -191,3 +191,23 @@ test('an off-path checkpoint whose mark cannot be written leaves no temp file be
   }
   assert.deepEqual(fs.readdirSync(cwd).sort(), ['storeHistory'], 'no temp file per failed attempt');
 });
+
+test('close() fails with IO_FAILED when acknowledged relaxed writes can be neither journaled nor checkpointed (never a silent loss)', async () => {
+  const cwd = tmpDir();
+  const faults = new Faults();
+  const engine = engineIn(cwd, faults, { durability: 'relaxed' });
+  faults.plan.set('journal.append', 'ENOSPC');
+  faults.plan.set('checkpoint.write', 'EIO');
+  // Acknowledged before it reaches the journal (relaxed); the append then fails and is kept for a retry.
+  assert.deepEqual(await set(engine, 'theme', 'dark'), { rev: 1 });
+  const e = await rejectsWith(engine.close(), 'IO_FAILED');
+  assert.match(e.message, /1 acknowledged relaxed write\(s\) could be neither journaled \(.*ENOSPC.*\) nor checkpointed at close/);
+  // With either one working, close succeeds and the write is on disk.
+  const cwd2 = tmpDir();
+  const faults2 = new Faults();
+  const engine2 = engineIn(cwd2, faults2, { durability: 'relaxed' });
+  faults2.plan.set('journal.append', 'ENOSPC');
+  await set(engine2, 'theme', 'dark');
+  await engine2.close();
+  assert.equal(JSON.parse(fs.readFileSync(path.join(cwd2, 'settings.json'), 'utf8')).theme, 'dark');
+});
