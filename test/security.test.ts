@@ -10,6 +10,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { ClientConnection } from '../src/client/connection.ts';
 import { connectStore } from '../src/client-renderer/index.ts';
 import { defineStore } from '../src/index.ts';
+import { adaptPort } from '../src/protocol/endpoint.ts';
 import { rejectsWith, settingsDef, startDaemon, tmpDir, untilRev } from './helpers.ts';
 
 interface Profile {
@@ -439,4 +440,38 @@ test('a write that changes nothing still commits for a client that may not read 
   const { rev } = await main.set('pin', '0042');
   assert.equal(rev, main.rev);
   assert.equal((await main.set('name', 'ada')).rev, rev);
+});
+
+test('which array an op concerns is decided as the op found the document: deleting or reshaping the array later shows none of its hidden elements, live or in history', async (t) => {
+  const daemon = await startDaemon(tmpDir(), { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  await main.set({ list: [{ url: 'a' }, { url: 'b' }], name: 'ada' });
+  const port = daemon.createPort({ stores: { profile: { hidden: ['list.0.url'] } } });
+  // Every message the window's port receives, as it arrives (before the client filters or applies anything).
+  const received: string[] = [];
+  const raw = adaptPort(port);
+  const window = await connectStore<Profile>('profile', { port: { ...raw, onMessage: (l) => raw.onMessage((data, ports) => {
+    received.push(JSON.stringify(data));
+    l(data, ports);
+  }) } });
+  assert.deepEqual(window.store, { name: 'ada' });
+  await main.set('list.1.url', 'SECRET-1');
+  // In one group: an element write, then the array removed (so at the group's end there is no array to decide by).
+  await Promise.all([main.set('name', 'bob'), main.set('list.1.url', 'SECRET-2'), main.delete('list')]);
+  // Then the array's path becomes an object: the old element ops would no longer look like array ops.
+  const { rev } = await main.set('list', { 1: { url: 'plain' } });
+  await untilRev(window, rev);
+  assert.deepEqual(window.store, { name: 'bob', list: { 1: { url: 'plain' } } });
+  const history = JSON.stringify(await window.history({ sinceRev: 0 }));
+  for (const secret of ['SECRET-1', 'SECRET-2', '"a"', '"b"']) {
+    assert.ok(!history.includes(secret), `history shows ${secret}: ${history}`);
+    assert.ok(!received.some((m) => m.includes(secret)), `the port carried ${secret}`);
+  }
+  // The removal of an array it never saw is not sent either (rev 5), live or in history.
+  const live = received.map((m) => JSON.parse(m) as { ch: string; e?: { t: string; changes?: Array<{ rev: number; ops: unknown[] }> } })
+    .flatMap((m) => (m.ch === 'evt' && m.e?.t === 'changes' ? m.e.changes ?? [] : []));
+  assert.deepEqual(live.find((c) => c.rev === 5)?.ops, []);
+  assert.ok(!(JSON.parse(history) as Array<{ rev: number }>).some((e) => e.rev === 5));
+  assert.ok(history.includes('plain'), 'what it may see still comes');
 });

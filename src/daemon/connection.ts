@@ -181,7 +181,7 @@ export class Connection {
                 return;
               }
               // A change the client may not see still carries its rev (and the acks): the cache's rev keeps up.
-              const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc), source: r.source }));
+              const changes = records.map((r) => ({ rev: r.rev, ops: access.filterOps(r.ops, engine.doc, r.anchors), source: r.source }));
               this.#sendChange(acks ? { t: 'changes', store: engine.name, changes, acks, chars: json.length } : { t: 'changes', store: engine.name, changes, chars: json.length }, json.length);
             }));
           }

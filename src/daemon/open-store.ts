@@ -294,7 +294,8 @@ export class OpenStore {
   history(query: unknown, access: StoreAccess): HistoryEntry[] {
     const q = query === undefined || query === null ? {} : query;
     if (typeof q !== 'object') throw new StoreError('INVALID_KEY', 'history() takes { sinceRev?, key?, limit? }.', { store: this.name });
-    return this.engine.history(q).map((e) => ({ ...e, ops: access.filterOps(e.ops, this.engine.doc), inverse: access.filterOps(e.inverse, this.engine.doc) }))
+    // An op and its inverse concern the same path, so the same anchors serve both.
+    return this.engine.history(q).map(({ anchors, ...e }) => ({ ...e, ops: access.filterOps(e.ops, this.engine.doc, anchors), inverse: access.filterOps(e.inverse, this.engine.doc, anchors) }))
       .filter((e) => e.ops.length > 0 || e.inverse.length > 0);
   }
 

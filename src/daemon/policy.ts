@@ -124,17 +124,20 @@ export class StoreAccess {
   }
 
   /**
-   * The ops of a change as this client may see them: ops on hidden paths dropped, values pruned. `doc` (the document
-   * after the change) tells which paths lie in arrays: an op inside an array is shown only to a client that may read
-   * the whole array.
+   * The ops of a change as this client may see them: ops on hidden paths dropped, values pruned. An op that concerns
+   * an array (inside one, or adding, replacing or removing one) is shown only to a client that may read the whole
+   * array. Which array is told by `anchors` (recorded when the op was applied, see Draft.anchors); without them (a
+   * record from before they were kept) by `doc`, the current document.
    */
-  filterOps(ops: Operation[], doc?: unknown): Operation[] {
+  filterOps(ops: Operation[], doc?: unknown, anchors?: readonly number[]): Operation[] {
     if (!this.filtersReads) return ops;
     const out: Operation[] = [];
-    for (const op of ops) {
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
       const path = fromPointer(op.path);
-      const unit = unitOf(doc, path);
-      if (unit.length < path.length) {
+      const anchor = anchors ? anchors[i] : undefined;
+      const unit = anchor === undefined ? unitOf(doc, path) : anchor >= 0 ? path.slice(0, anchor) : path;
+      if (unit.length < path.length || anchor === path.length) {
         if (this.canReadWhole(unit)) out.push(op);
         continue;
       }

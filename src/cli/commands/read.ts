@@ -135,7 +135,7 @@ export function history(ctx: CliContext): void {
   const { files, view: v } = view(ctx, name);
   const lens = new Lens(name, ctx.key);
   const entries: HistoryEntry[] = queryHistory(files.journal, v.rev, name, { sinceRev, key: ctx.options.key, limit })
-    .map((e) => ({ ...e, ops: lens.showOps(e.ops), inverse: lens.showOps(e.inverse) }));
+    .map(({ anchors: _anchors, ...e }) => ({ ...e, ops: lens.showOps(e.ops), inverse: lens.showOps(e.inverse) }));
   readNote(ctx, [name]);
   maskedNote(ctx, lens);
   const first = files.journal.firstRev();

@@ -14,6 +14,13 @@ export class Draft {
   readonly inverse: Operation[] = [];
   /** Changed paths, as segments, for incremental validation and key-scoped listeners. */
   readonly paths: string[][] = [];
+  /**
+   * Per op (and its inverse), the array it concerns, as the length of the op's path that names it: the array the path
+   * runs through, or the path itself when the op adds, replaces or removes an array; -1 when no array is involved.
+   * Decided against the document as the op found it: who may see an op inside an array depends on it (policy.ts),
+   * and the document by the time the op is sent or read back from history may no longer have that array.
+   */
+  readonly anchors: number[] = [];
   /** Exact change in the compact-JSON size of the document, in bytes (the quota and info().bytes). */
   byteDelta = 0;
 
@@ -153,6 +160,8 @@ export class Draft {
   #apply(op: Operation, inverse: Operation, segments: readonly string[], delta: number): void {
     const outer = this.enclosing?.(segments);
     const outerOld = outer ? structuredClone(getAt(this.doc, outer)) : undefined;
+    // Under an encrypted path the op is recorded on the enclosing path, whose new value is known only afterwards.
+    let anchor = arrayAnchor(this.doc, outer ?? segments, outer || !('value' in op) ? undefined : op.value);
     // The document gets its own copy of the value: the op stays as written for the journal and the broadcast,
     // whatever later ops of the same group do to the document.
     const applied = 'value' in op ? { ...op, value: structuredClone(op.value) } : op;
@@ -166,9 +175,22 @@ export class Draft {
     }
     this.ops.push(op);
     this.inverse.push(inverse);
+    if (outer && anchor === -1 && Array.isArray(getAt(this.doc, outer))) anchor = outer.length;
+    this.anchors.push(anchor);
     this.paths.push([...segments]);
     this.byteDelta += delta;
   }
+}
+
+/** See Draft.anchors: walks `path` in `doc` as it is before the op; `value` is what the op puts there. */
+function arrayAnchor(doc: unknown, path: readonly string[], value: unknown): number {
+  let node = doc;
+  for (let i = 0; i < path.length; i++) {
+    if (Array.isArray(node)) return i;
+    if (node === null || typeof node !== 'object') return -1;
+    node = (node as Record<string, unknown>)[path[i]];
+  }
+  return Array.isArray(node) || Array.isArray(value) ? path.length : -1;
 }
 
 function childOf(node: unknown, segment: string, store: string, full: readonly string[]): unknown {

@@ -2,13 +2,13 @@ import { StoreError } from '../../protocol/errors.ts';
 import { fromPointer, isPrefix, parseKey } from '../../protocol/keys.ts';
 import type { HistoryEntry, StoreDefinition } from '../../protocol/types.ts';
 import type { RollbackTarget, WriteTarget } from '../../protocol/write.ts';
-import type { Journal } from '../storage/journal.ts';
+import type { Journal, JournalRecord } from '../storage/journal.ts';
 
 /** The most records one history() call returns. */
 export const MAX_PAGE = 1000;
 
 /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
-export function queryHistory(journal: Journal, rev: number, store: string, query: { sinceRev?: unknown; key?: unknown; limit?: unknown }): HistoryEntry[] {
+export function queryHistory(journal: Journal, rev: number, store: string, query: { sinceRev?: unknown; key?: unknown; limit?: unknown }): Array<HistoryEntry & Pick<JournalRecord, 'anchors'>> {
   const since = query.sinceRev ?? 0;
   if (typeof since !== 'number' || !Number.isInteger(since) || since < 0) throw new StoreError('INVALID_KEY', 'history: sinceRev must be a non-negative number.', { store });
   const limit = query.limit ?? 100;

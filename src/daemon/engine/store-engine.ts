@@ -1,5 +1,5 @@
 import { StoreError, toStoreError } from '../../protocol/errors.ts';
-import type { HistoryEntry, JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
+import type { JsonObject, StoreDefinition, StoreInfo } from '../../protocol/types.ts';
 import { parseWrite, type ParsedWrite, type WriteContext, type WriteTarget } from '../../protocol/write.ts';
 import type { FieldCipher } from '../features/encryption.ts';
 import { validationError, type DocumentValidator } from '../features/validator.ts';
@@ -196,10 +196,11 @@ export class StoreEngine implements StoreHandle {
       }
       const rev = ++this.rev;
       const time = Date.now();
-      const record: CommitRecord = { rev, time, source: job.source, ops: draft.ops };
+      const anchors = draft.anchors.some((a) => a >= 0) ? draft.anchors : undefined;
+      const record: CommitRecord = { rev, time, source: job.source, ops: draft.ops, ...(anchors && { anchors }) };
       // Serialized now: later drafts in this group may mutate objects the document shares with nothing else,
       // but the record must say exactly what this write did.
-      const line = this.journal.encode({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(job.internal && { internal: job.internal }) });
+      const line = this.journal.encode({ rev, time, source: job.source, ops: draft.ops, inverse: draft.inverse, ...(anchors && { anchors }), ...(job.internal && { internal: job.internal }) });
       this.#bytes += draft.byteDelta;
       accepted.push({ job, draft, record, line });
     }
@@ -289,7 +290,7 @@ export class StoreEngine implements StoreHandle {
   }
 
   /** History records with rev > sinceRev, optionally touching `key`, newest `limit`, oldest first. */
-  history(query: { sinceRev?: unknown; key?: unknown; limit?: unknown } = {}): HistoryEntry[] {
+  history(query: { sinceRev?: unknown; key?: unknown; limit?: unknown } = {}): ReturnType<typeof queryHistory> {
     return queryHistory(this.journal, this.rev, this.name, query);
   }
 

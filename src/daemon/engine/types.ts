@@ -12,6 +12,8 @@ export interface CommitRecord {
   time: number;
   source: string;
   ops: Operation[];
+  /** Draft.anchors, when any op concerns an array (omitted otherwise). */
+  anchors?: number[];
 }
 
 /**

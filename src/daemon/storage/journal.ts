@@ -297,8 +297,8 @@ export class Journal {
   }
 
   /** Reads records in [fromRev, toRev] for history and rollback (without the conf bookkeeping some records carry). */
-  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): HistoryEntry[] {
-    const out: HistoryEntry[] = [];
+  read(fromRev: number, toRev = Number.MAX_SAFE_INTEGER): Array<HistoryEntry & Pick<JournalRecord, 'anchors'>> {
+    const out: Array<HistoryEntry & Pick<JournalRecord, 'anchors'>> = [];
     const segs = this.segments();
     for (let s = 0; s < segs.length; s++) {
       const next = segs[s + 1];

@@ -12,6 +12,8 @@ export interface Segment {
 /** A journal record as stored; `internal` carries conf bookkeeping a write changed (the migration version). */
 export interface JournalRecord extends HistoryEntry {
   internal?: Record<string, unknown>;
+  /** Which array each op concerns, as the writer's document had it (see Draft.anchors); policy filtering reads it. */
+  anchors?: number[];
 }
 
 /** A filename-safe timestamp for evidence files. */
