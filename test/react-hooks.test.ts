@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { JSDOM } from 'jsdom';
-import { act, Component, createElement, StrictMode, Suspense, useState, type ReactElement, type ReactNode } from 'react';
+import { act, Activity, Component, createElement, StrictMode, Suspense, useState, type ReactElement, type ReactNode } from 'react';
 import { connectStore } from '../src/client-renderer/index.ts';
 import {
   StoreProvider,
@@ -404,3 +404,37 @@ export function typeChecks(client: StoreClient<Settings>): void {
   const sameType: StoreClient<Settings> = c;
   void [t, w, doc, maybe, sameType];
 }
+
+test('StoreProvider inside <Activity>: hidden then shown again, it connects again and its hooks are live and writable', async () => {
+  const { daemon, main } = await setup();
+  const connecting: Array<Promise<StoreClient<object>>> = [];
+  const connect: StoreConnector = <T extends object>(name: string, options: StoreConnectOptions) => {
+    const p = connectStore<T>(name, options);
+    connecting.push(p as unknown as Promise<StoreClient<object>>);
+    return p;
+  };
+  let setTheme!: (value: Settings['theme']) => Promise<boolean>;
+  function Theme(): ReactElement {
+    const [theme, set] = useStore<Settings, 'theme'>('settings', 'theme');
+    setTheme = set;
+    return createElement('b', null, String(theme));
+  }
+  const port = daemon.createPort();
+  const tree = (mode: 'visible' | 'hidden') => createElement(Activity, { mode }, createElement(StoreProvider, { port, connect }, createElement(Theme)));
+  const view = await mount(tree('visible'));
+  await act(async () => void (await connecting[0]));
+  assert.equal(view.container.textContent, 'auto');
+  // Hiding runs the subtree's effect cleanups (the provider closes its clients); showing runs its effects again.
+  await view.render(tree('hidden'));
+  await act(async () => await Promise.resolve());
+  const first = await connecting[0];
+  await rejectsWith(first.set('theme', 'dark'), 'CLOSED');
+  await view.render(tree('visible'));
+  assert.equal(connecting.length, 2, 'one new connection');
+  const second = await act(async () => await connecting[1]);
+  await changeFrom(main.set('theme', 'dark'), second as StoreClient<Settings>);
+  assert.equal(view.container.textContent, 'dark');
+  await act(async () => assert.equal(await setTheme('light'), true));
+  assert.equal(main.get('theme'), 'light');
+  await view.unmount();
+});

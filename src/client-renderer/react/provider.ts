@@ -84,6 +84,12 @@ class CacheEntry<T extends object> {
   /** The client, waiting for the connection; rejects with the connection's error. */
   readonly whenReady = (): Promise<StoreClient<T>> => this.#promise;
 
+  /** Connects again after the provider closed its clients and was mounted again (see ClientCache.mount). */
+  reopen(): void {
+    this.#start();
+    for (const l of [...this.#listeners]) l();
+  }
+
   /** After a failed connection, tries again (no-op otherwise). */
   readonly retry = (): void => {
     if (!this.state.error || this.#cache.disposed) return;
@@ -125,6 +131,12 @@ class ClientCache {
 
   mount(): () => void {
     this.#mounted++;
+    if (this.disposed) {
+      // Mounted again after its clients were closed: React's <Activity> hides a subtree by running its effect cleanups
+      // and shows it again with the same state. Each store connects again, its hooks see loading, then the client.
+      this.disposed = false;
+      for (const entry of this.#entries.values()) entry.reopen();
+    }
     return () => {
       this.#mounted--;
       // Deferred: StrictMode unmounts and mounts again at once, and the clients must survive that.
