@@ -420,7 +420,7 @@ test('StoreProvider inside <Activity>: hidden then shown again, it connects agai
     return createElement('b', null, String(theme));
   }
   const port = daemon.createPort();
-  const tree = (mode: 'visible' | 'hidden') => createElement(Activity, { mode }, createElement(StoreProvider, { port, connect }, createElement(Theme)));
+  const tree = (mode: 'visible' | 'hidden') => createElement(Activity, { mode, children: createElement(StoreProvider, { port, connect }, createElement(Theme)) });
   const view = await mount(tree('visible'));
   await act(async () => void (await connecting[0]));
   assert.equal(view.container.textContent, 'auto');
