@@ -427,7 +427,7 @@ test('StoreProvider inside <Activity>: hidden then shown again, it connects agai
   // Hiding runs the subtree's effect cleanups (the provider closes its clients); showing runs its effects again.
   await view.render(tree('hidden'));
   await act(async () => await Promise.resolve());
-  const first = await connecting[0];
+  const first = (await connecting[0]) as StoreClient<Settings>;
   await rejectsWith(first.set('theme', 'dark'), 'CLOSED');
   await view.render(tree('visible'));
   assert.equal(connecting.length, 2, 'one new connection');
