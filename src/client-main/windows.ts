@@ -90,14 +90,14 @@ export function wireWindows(daemon: StoreDaemon, options: DaemonOptions): void {
     windows.set(contents, client);
     // A new document (load, reload, navigation) needs a new port; its old one died with the old document, and the
     // daemon drops that client when the port closes. dom-ready is the first moment the new document exists with its
-    // preload run (listening); in-page navigations keep the document and the port.
-    const onNavigate = (details: { isMainFrame?: boolean; isSameDocument?: boolean; url?: string }, url?: string) => {
-      if (details?.isMainFrame === false || details?.isSameDocument === true) return;
+    // preload run (listening). Decided when the navigation commits ('did-navigate': main frame, a new document), not
+    // when it starts: one that never commits (a download, a 204, a will-navigate the app prevented) leaves the old
+    // document, its port, and its right to a new port after a daemon restart; in-page navigations keep all three.
+    const onNavigate = (_event: unknown, url?: string) => {
       client.hasPort = false;
       client.requested = false;
-      // Leaving for a page that may not have a port: no new port for it, not even after a daemon restart.
-      const target = typeof url === 'string' ? url : details?.url;
-      if (typeof target === 'string' && !allowed(target)) daemon.detachClient(client);
+      // Now on a page that may not have a port: no new port for it, not even after a daemon restart.
+      if (typeof url !== 'string' || !allowed(url)) daemon.detachClient(client);
     };
     const onDomReady = () => {
       client.rendererGone = false;
@@ -114,12 +114,12 @@ export function wireWindows(daemon: StoreDaemon, options: DaemonOptions): void {
       client.hasPort = false;
       daemon.detachClient(client);
     };
-    contents.on('did-start-navigation', onNavigate);
+    contents.on('did-navigate', onNavigate);
     contents.on('dom-ready', onDomReady);
     contents.on('did-finish-load', onLoaded);
     contents.on('render-process-gone', onGone);
     contents.once('destroyed', () => {
-      contents.removeListener('did-start-navigation', onNavigate);
+      contents.removeListener('did-navigate', onNavigate);
       contents.removeListener('dom-ready', onDomReady);
       contents.removeListener('did-finish-load', onLoaded);
       contents.removeListener('render-process-gone', onGone);

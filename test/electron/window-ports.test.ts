@@ -113,6 +113,24 @@ test('origins: a window that navigates to a disallowed origin loses its port (th
   await currentUtilityProcess().emulationUntilOpenPorts(2);
 });
 
+test('a navigation to a disallowed origin that never commits (a download, a 204, a prevented will-navigate) leaves the window its port, and its port after a restart', async (t) => {
+  const { daemon, child } = await startElectronDaemon(t);
+  const main = await daemon.store<Settings>('settings');
+  const win = await openWindow(t);
+  await inPage(win, 'opened');
+  await child.emulationUntilOpenPorts(2);
+  // What Chromium reports for a navigation it starts and then drops: did-start-navigation, and no did-navigate.
+  const url = 'https://evil.example/download.zip';
+  win.webContents.emit('did-start-navigation', { url, isMainFrame: true, isSameDocument: false, frame: null, initiator: null, preventDefault() {} }, url, false, true, 0, 0);
+  const restarted = nextEvent(daemon, 'restart');
+  child.emulationCrash();
+  await restarted;
+  const { rev } = await main.set('theme', 'dark');
+  // The page (still the app's own) gets its new port and follows main again.
+  await currentUtilityProcess().emulationUntilOpenPorts(2);
+  assert.deepEqual(await inPage(win, `untilRev(${rev})`), { rev, doc: main.store });
+});
+
 test('windowOrigins must be origins', async (t) => {
   const { startStoreDaemon } = await import('../../src/client-main/index.ts');
   for (const bad of [['localhost:5173'], ['data:text/html,hi'], 'http://localhost:5173', [42]]) {
