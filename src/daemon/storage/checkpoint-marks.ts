@@ -56,6 +56,7 @@ export class CheckpointMarks {
     const previous = this.#previous();
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     writeAtomic(this.file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
+    syncDir(path.dirname(this.file));
     this.#marks = { current, previous };
   }
 
@@ -86,8 +87,25 @@ export class CheckpointMarks {
       tmp,
       commit: () => {
         fs.renameSync(tmp, file);
+        syncDir(path.dirname(file));
         this.#marks = { current, previous };
       },
     };
+  }
+}
+
+/**
+ * Makes a rename in `dir` durable before the checkpoint's own rename: after a power cut, a checkpoint whose mark did
+ * not reach the disk would look like a hand edit of the daemon's own file.
+ */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some file systems refuse fsync on directories; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
