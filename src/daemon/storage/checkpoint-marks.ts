@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from './atomic-write.ts';
+import type { FsSeam } from './fs-seam.ts';
 
 /** What the daemon last wrote to the checkpoint (the file's sha256 and the rev it held). */
 export interface CheckpointMark {
@@ -24,7 +25,9 @@ export class CheckpointMarks {
   /** The mark of the file known to be on disk: a write that landed, or what a start found there. */
   #onDisk: CheckpointMark | undefined;
 
-  constructor(private readonly file: string | undefined) {}
+  /** `fsSeam` syncs the marks folder after each rename, before the checkpoint's own: after a power cut, a checkpoint
+   * whose mark did not reach the disk would look like a hand edit of the daemon's own file. */
+  constructor(private readonly file: string | undefined, private readonly fsSeam: Pick<FsSeam, 'syncDir'>) {}
 
   read(): Marks {
     if (this.#marks) return this.#marks;
@@ -56,7 +59,7 @@ export class CheckpointMarks {
     const previous = this.#previous();
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     writeAtomic(this.file, Buffer.from(JSON.stringify({ current, ...(previous && { previous }) })));
-    syncDir(path.dirname(this.file));
+    this.fsSeam.syncDir(path.dirname(this.file));
     this.#marks = { current, previous };
   }
 
@@ -87,25 +90,10 @@ export class CheckpointMarks {
       tmp,
       commit: () => {
         fs.renameSync(tmp, file);
-        syncDir(path.dirname(file));
+        this.fsSeam.syncDir(path.dirname(file));
         this.#marks = { current, previous };
       },
     };
   }
 }
 
-/**
- * Makes a rename in `dir` durable before the checkpoint's own rename: after a power cut, a checkpoint whose mark did
- * not reach the disk would look like a hand edit of the daemon's own file.
- */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on directories; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}

@@ -72,7 +72,7 @@ export class CheckpointFile {
   constructor(opts: CheckpointFileOptions) {
     this.#opts = opts;
     this.path = path.join(opts.cwd, `${opts.name}.json`);
-    this.#marks = new CheckpointMarks(opts.markFile);
+    this.#marks = new CheckpointMarks(opts.markFile, opts.fsSeam);
   }
 
   #options(extra: Record<string, unknown> = {}, own = true): Record<string, unknown> {
