@@ -71,6 +71,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(protocol|inspector/serve)/' },
     },
     {
+      name: 'gate-is-a-relay',
+      severity: 'error',
+      comment: 'src/gate/ measures and relays windows\' messages: it knows the protocol, never the daemon or the clients (a bug there must not reach the stores).',
+      from: { path: '^src/gate/' },
+      to: { path: '^src/', pathNot: '^src/(protocol|gate)/' },
+    },
+    {
       name: 'engine-only-leaf-features',
       severity: 'error',
       comment: 'src/daemon/engine/ may import only the leaf features validator.ts and encryption.ts from src/daemon/features/ (type-only imports included).',

@@ -475,3 +475,30 @@ test('which array an op concerns is decided as the op found the document: deleti
   assert.ok(!(JSON.parse(history) as Array<{ rev: number }>).some((e) => e.rev === 5));
   assert.ok(history.includes('plain'), 'what it may see still comes');
 });
+
+test('a huge message from a window is decoded and refused in the gate, never by the daemon: main\'s writes go on meanwhile', async (t) => {
+  const daemon = await startDaemon(tmpDir(), { stores: [profileDef({ maxBytes: 100_000 })] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  const window = new ClientConnection(daemon.createPort({ stores: '*' }));
+  t.after(() => window.close());
+  await window.ready();
+  const huge: Record<string, number> = {};
+  for (let i = 0; i < 1_000_000; i++) huge[`k${i}`] = i;
+  const order: string[] = [];
+  // Posted first, straight on the port (as a hostile page would, past any check of the client's).
+  const write = window.write('profile', { kind: 'set', key: 'huge', value: huge }).then(() => 'written', (e: { code: string; message: string }) => {
+    order.push(`window: ${e.code}`);
+    return e.message;
+  });
+  const importing = window.call('importStore', 'profile', JSON.stringify(huge)).then(() => 'imported', (e: { code: string }) => e.code);
+  await main.set('name', 'main wrote meanwhile');
+  order.push('main');
+  assert.match(await write, /over this window's limit of \d+ bytes/);
+  assert.equal(await importing, 'QUOTA_EXCEEDED');
+  assert.deepEqual(order, ['main', 'window: QUOTA_EXCEEDED'], 'main\'s write did not wait for the huge message');
+  assert.equal(main.get('huge'), undefined);
+  // The window's next (normal) request goes through.
+  await window.write('profile', { kind: 'set', key: 'name', value: 'window' });
+  assert.equal(main.get('name'), 'window');
+});

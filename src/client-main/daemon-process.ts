@@ -29,6 +29,10 @@ export interface DaemonLauncher {
 export interface SpawnOptions {
   /** The daemon's environment, when it must differ from main's (a copy of main's plus what the daemon needs). */
   env?: Record<string, string | undefined>;
+  /** Arguments for the entry (its process.argv): GATE_ARG starts it as the gate. */
+  args?: string[];
+  /** The process's name where the host shows one (Electron's serviceName). */
+  name?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import { CachedStore } from '../client/cached-store.ts';
 import { checkPolicyShape } from '../protocol/policy-shape.ts';
 import { daemonEnv, type DaemonLauncher, type DaemonProcess } from './daemon-process.ts';
 import { plainStores, type DaemonOptions } from './options.ts';
+import { GateProcess } from './gate-process.ts';
 import { Inspectors, type Inspector, type InspectorOptions } from './inspector.ts';
 import { emitOrLog } from './report.ts';
 import type { MainStoreClient, Reattachable, StoreDaemonEvents, SupervisorState, WebContentsLike } from './supervisor-types.ts';
@@ -47,6 +48,9 @@ export class StoreDaemon extends EventEmitter {
   readonly #entry: string;
   readonly #cwd: string;
   #failedStores: Record<string, SerializedStoreError> = {};
+  /** Where untrusted clients' ports end (src/gate), and the limit on their messages the daemon gave at ready. */
+  readonly #gate: GateProcess;
+  #maxMessageBytes: number | undefined;
 
   constructor(options: DaemonOptions, launcher: DaemonLauncher, cwd: string) {
     super();
@@ -54,12 +58,15 @@ export class StoreDaemon extends EventEmitter {
     this.#launcher = launcher;
     this.#cwd = cwd;
     this.#entry = options.daemonPath ?? launcher.defaultEntry();
+    this.#gate = new GateProcess(launcher, this.#entry, () => this.#onGateExit());
   }
 
   /** Starts (or restarts) the daemon process and waits for its `ready`. */
   async start(previousDaemonId = exitedDaemons.get(this.#cwd)): Promise<void> {
     const daemonId = randomUUID();
     const proc = this.#launcher.spawn(this.#entry, { env: daemonEnv() });
+    // Electron apps have windows: their gate starts beside the daemon (see GateProcess.warm).
+    const gate = this.#launcher.kind === 'utility-process' ? this.#gate.warm() : undefined;
     this.#proc = proc;
     this.#daemonId = daemonId;
     // Events of the start itself (an edit made while the app was closed, rejected at open) wait until the caller of
@@ -71,6 +78,7 @@ export class StoreDaemon extends EventEmitter {
         if (!msg || typeof msg !== 'object') return;
         if (msg.t === 'ready') {
           this.#failedStores = msg.failed;
+          this.#maxMessageBytes = typeof msg.maxMessageBytes === 'number' ? msg.maxMessageBytes : undefined;
           resolve();
         } else if (msg.t === 'init-failed') {
           reject(StoreError.fromJSON(msg.error));
@@ -99,6 +107,7 @@ export class StoreDaemon extends EventEmitter {
     proc.post(init);
     try {
       await ready;
+      await gate;
     } catch (error) {
       // A daemon that will not serve must not linger (init-failed leaves it running); the first start failing is
       // startStoreDaemon's error to report, not a crash to restart.
@@ -173,19 +182,27 @@ export class StoreDaemon extends EventEmitter {
       this.#connect(remote, undefined, true);
       void this.#mainConnection.attach(local);
     }
-    for (const r of [...this.#reattach]) {
-      const { local, remote } = this.#launcher.channel();
-      this.#connect(remote, r.policy, r.trusted);
-      let delivered = false;
-      try {
-        delivered = r.deliver(local);
-      } catch (error) {
-        // One client that cannot take its port (a window in a bad state) must not keep the others from theirs.
-        (local as { close?(): void }).close?.();
-        this.#report(error);
-      }
-      if (!delivered) this.#reattach.delete(r);
+    for (const r of [...this.#reattach]) this.#reconnect(r);
+  }
+
+  #reconnect(r: Reattachable): void {
+    const { local, remote } = this.#launcher.channel();
+    this.#connect(remote, r.policy, r.trusted);
+    let delivered = false;
+    try {
+      delivered = r.deliver(local);
+    } catch (error) {
+      // One client that cannot take its port (a window in a bad state) must not keep the others from theirs.
+      (local as { close?(): void }).close?.();
+      this.#report(error);
     }
+    if (!delivered) this.#reattach.delete(r);
+  }
+
+  /** The gate died (its windows' ports closed with it): the windows get new ports, through a new gate. */
+  #onGateExit(): void {
+    if (this.#closing || this.#state !== 'running') return;
+    for (const r of [...this.#reattach]) if (!r.trusted) this.#guard(() => this.#reconnect(r));
   }
 
   #connect(remote: unknown, policy: ClientPolicy | undefined, trusted: boolean): void {
@@ -194,8 +211,12 @@ export class StoreDaemon extends EventEmitter {
       throw new StoreError('DAEMON_UNAVAILABLE', 'The store daemon is not running (it crashed and is restarting, or gave up); retry after its \'restart\' event.');
     }
     checkPolicyShape(policy);
-    const msg: ControlToDaemon = { t: 'connect', clientId: randomUUID().slice(0, 8), trusted, ...(policy && { policy }) };
-    this.#proc.post(msg, remote);
+    // An untrusted client's port ends in the gate, which decodes and measures its messages; the daemon gets the
+    // gate's end (src/gate/gate.ts).
+    const gated = !trusted && this.#maxMessageBytes !== undefined;
+    const port = gated ? this.#gate.route(remote, this.#maxMessageBytes!) : remote;
+    const msg: ControlToDaemon = { t: 'connect', clientId: randomUUID().slice(0, 8), trusted, ...(policy && { policy }), ...(gated && { gated }) };
+    this.#proc.post(msg, port);
   }
 
   /** Stores that failed to open, with why (e.g. MIGRATION_FAILED, STORE_LOCKED). */
@@ -306,6 +327,7 @@ export class StoreDaemon extends EventEmitter {
       const proc = this.#proc;
       if (!proc) {
         // Already gone (crashed and not restarted yet, or given up): nothing to flush.
+        this.#gate.stop(0);
         this.#state = 'stopped';
         this.#mainConnection?.fail('CLOSED', 'The store daemon was closed.');
         return;
@@ -328,6 +350,7 @@ export class StoreDaemon extends EventEmitter {
         // daemon's own channel): refuse new requests, let those arrive; the port's close settles the rest.
         this.#mainConnection?.refuseNew('CLOSED', 'The store daemon was closed.');
       }
+      this.#gate.stop(timeout);
       this.#state = 'stopped';
     })();
     return this.#closing;

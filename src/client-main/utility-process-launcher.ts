@@ -57,7 +57,7 @@ export function utilityProcessLauncher(options: Pick<DaemonOptions, 'log'> = {})
       }
       // An `env` replaces the child's environment rather than extending it: one is passed only as a copy of main's
       // plus the compile cache's folder. Secrets (the encryption key) go in the first message, never in argv or env.
-      const child = utilityProcess.fork(entry, [], { serviceName: 'electron-store-daemon', stdio: 'pipe', ...(spawnOptions.env && { env: spawnOptions.env }) });
+      const child = utilityProcess.fork(entry, spawnOptions.args ?? [], { serviceName: spawnOptions.name ?? 'electron-store-daemon', stdio: 'pipe', ...(spawnOptions.env && { env: spawnOptions.env }) });
       forwardLines(child.stdout, 'info', log);
       forwardLines(child.stderr, 'error', log);
       let exitCode: number | null | undefined;

@@ -22,8 +22,8 @@ export const workerLauncher: DaemonLauncher = {
     // so a tiny bootstrap registers them before importing the TypeScript entry (tsx resolved here: eval'd code would
     // resolve a bare name against the process's working directory).
     const worker = entry.endsWith('.ts')
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false, ...(options.env && { env: options.env }) })
-      : new Worker(entry, { stdout: false, stderr: false, ...(options.env && { env: options.env }) });
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`, { eval: true, stdout: false, stderr: false, argv: options.args ?? [], ...(options.env && { env: options.env }) })
+      : new Worker(entry, { stdout: false, stderr: false, argv: options.args ?? [], ...(options.env && { env: options.env }) });
     // The worker keeps the process alive until daemon.close() (it holds the store locks and may still have a
     // checkpoint to write): a CLI ends by closing the daemon, not by dropping it.
     let exited = false;

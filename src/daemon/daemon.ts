@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION } from '../protocol/messages.ts';
 import { checkStoreName } from '../protocol/store-name.ts';
 import type { StoreDefinition } from '../protocol/types.ts';
 import { Connection, type ConnectionHost } from './connection.ts';
+import { gatedPort, maxMessageBytes } from './gated-port.ts';
 import { describe, reportFatal, type DaemonHost } from './host/host.ts';
 import { OpenStore, type StoreContext } from './open-store.ts';
 import { Policy } from './policy.ts';
@@ -45,11 +46,11 @@ export class Daemon implements ConnectionHost {
       if (!msg || typeof msg !== 'object') return;
       if (msg.t === 'init') {
         initialized ??= this.init(msg).then(
-          () => this.host.post({ t: 'ready', stores: [...this.#stores.keys()], failed: this.#failedJson() }),
+          () => this.host.post({ t: 'ready', stores: [...this.#stores.keys()], failed: this.#failedJson(), maxMessageBytes: maxMessageBytes(this.#defs.values()) }),
           (error: unknown) => this.host.post({ t: 'init-failed', error: toStoreError(error, 'IO_FAILED').toJSON() }),
         );
       } else if (msg.t === 'connect') {
-        void (initialized ?? Promise.resolve()).then(() => this.connect(msg.clientId, ports[0], msg.policy, msg.trusted)).catch(() => {
+        void (initialized ?? Promise.resolve()).then(() => this.connect(msg.clientId, ports[0], msg.policy, msg.trusted, msg.gated === true)).catch(() => {
           // Not a port: only main sends these, and one bad message must not take the daemon down.
         });
       } else if (msg.t === 'close') {
@@ -119,11 +120,14 @@ export class Daemon implements ConnectionHost {
     }
   }
 
-  /** Attaches a client port. `trusted` (main's own clients) gets admin and sees encrypted keys by default. */
-  connect(clientId: string, port: unknown, policy: unknown, trusted: boolean): Connection | undefined {
+  /**
+   * Attaches a client port. `trusted` (main's own clients) gets admin and sees encrypted keys by default. `gated`: the
+   * port comes from the gate, which sends messages as serialized bytes (see gated-port.ts).
+   */
+  connect(clientId: string, port: unknown, policy: unknown, trusted: boolean, gated = false): Connection | undefined {
     if (this.#closing || !port) return undefined;
     let p: Policy;
-    const adapted = adaptPort(port);
+    const adapted = gated ? gatedPort(adaptPort(port)) : adaptPort(port);
     try {
       p = new Policy(policy as never, trusted === true);
     } catch {

@@ -6,6 +6,8 @@
  * restarts it. In an Electron utility process an unhandled rejection would otherwise only print a warning (Electron
  * runs Node there with --unhandled-rejections=warn-with-error-code) and leave a daemon that may never answer again.
  */
+import { GATE_ARG } from '../protocol/control.ts';
+import { serveGate } from '../gate/gate.ts';
 import { Daemon } from './daemon.ts';
 import { describe, reportFatal } from './host/host.ts';
 import { electronHost } from './host/electron-host.ts';
@@ -24,5 +26,7 @@ if (!host) {
   };
   process.on('uncaughtException', onFatal('an uncaught exception'));
   process.on('unhandledRejection', onFatal('an unhandled promise rejection'));
-  new Daemon(host).listen();
+  // The same entry serves as the gate for windows' ports (src/gate), so an app that bundles it ships one file.
+  if (process.argv.includes(GATE_ARG)) serveGate(host);
+  else new Daemon(host).listen();
 }

@@ -26,13 +26,30 @@ export type ControlToDaemon =
       crashPoints?: string[];
     };
   }
-  /** A new client; its port travels in the transfer list. */
-  | { t: 'connect'; clientId: string; policy?: ClientPolicy; trusted: boolean }
+  /**
+   * A new client; its port travels in the transfer list. `gated`: the port comes from the gate (src/gate), which sends
+   * each of the client's messages as the bytes of its serialization.
+   */
+  | { t: 'connect'; clientId: string; policy?: ClientPolicy; trusted: boolean; gated?: boolean }
   | { t: 'close' };
+
+/** The argument that starts the daemon entry as the gate (src/gate) instead of the daemon. */
+export const GATE_ARG = '--electron-store-daemon-gate';
+
+/** What main sends the gate: the two ends of one window's route, each with the route's id (one port per message). */
+export type ControlToGate =
+  | { t: 'gate-window'; id: string; maxMessageBytes: number }
+  | { t: 'gate-daemon'; id: string }
+  /** The daemon closed: end once every route has closed (what the daemon sent last is relayed first). */
+  | { t: 'gate-stop' };
+
+/** The gate's one message to main: it listens (routes posted before it would wait unwatched in its queue). */
+export type ControlFromGate = { t: 'gate-ready' };
 
 /** Messages the daemon sends main. */
 export type ControlFromDaemon =
-  | { t: 'ready'; stores: string[]; failed: Record<string, SerializedStoreError> }
+  /** `maxMessageBytes`: the largest message a window may send (the gate refuses larger ones; see src/gate). */
+  | { t: 'ready'; stores: string[]; failed: Record<string, SerializedStoreError>; maxMessageBytes: number }
   | { t: 'init-failed'; error: SerializedStoreError }
   | { t: 'closed' }
   | { t: 'log'; level: 'info' | 'warn' | 'error'; message: string }

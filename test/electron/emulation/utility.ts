@@ -11,8 +11,10 @@ import { parentPort as workerParent, type MessagePort as NodeMessagePort } from 
 import { assertCloneable, livePorts, livePortWatchers, MessagePortMain, type Envelope } from './ports.ts';
 
 /** Electron's `ParentPort`. */
+type PortEvent = { data: unknown; ports: MessagePortMain[] };
+
 export class ParentPort extends EventEmitter {
-  #queue: Envelope[] = [];
+  #queue: PortEvent[] = [];
   #started = false;
   #flushing = false;
   readonly #port: NodeMessagePort;
@@ -29,12 +31,11 @@ export class ParentPort extends EventEmitter {
   }
 
   #receive(envelope: Envelope): void {
-    if (!this.#started || this.#flushing) this.#queue.push(envelope);
-    else this.#emit(envelope);
-  }
-
-  #emit(envelope: Envelope): void {
-    this.emit('message', { data: envelope.data, ports: envelope.ports.map((p) => new MessagePortMain(p)) });
+    // Ports are Electron's from the moment they arrive, also while queued: a mojo pipe reports its peer's closing
+    // whenever that happens, and a Node port only to a 'close' listener that was there when it happened.
+    const event = { data: envelope.data, ports: envelope.ports.map((p) => new MessagePortMain(p)) };
+    if (!this.#started || this.#flushing) this.#queue.push(event);
+    else this.emit('message', event);
   }
 
   /** Starts delivery (Electron calls it when the first 'message' listener is added). */
@@ -44,7 +45,7 @@ export class ParentPort extends EventEmitter {
     this.#flushing = true;
     // Delivery is asynchronous, so the listener being added right now is in place for the queued messages.
     setImmediate(() => {
-      while (this.#queue.length > 0) this.#emit(this.#queue.shift()!);
+      while (this.#queue.length > 0) this.emit('message', this.#queue.shift()!);
       this.#flushing = false;
     });
   }
