@@ -134,3 +134,21 @@ test('windows are untrusted: windowPolicy gates their writes, admin operations a
   await main.clear();
   assert.deepEqual(main.store, { theme: 'auto', fontSize: 14 });
 });
+
+test('a window\'s huge message is refused by the gate (a utility process of its own), and main\'s writes never wait for it', async (t) => {
+  const { daemon } = await startElectronDaemon(t, { stores: [defineStore({ ...settingsDef(), maxBytes: 100_000 })] });
+  const main = await daemon.store<Settings>('settings');
+  const win = await openWindow(t);
+  await inPage(win, 'opened');
+  const huge = inPage<Failure>(win, `write((s) => s.set('huge', Object.fromEntries(Array.from({ length: 1000000 }, (_, i) => ['k' + i, i]))))`);
+  for (let i = 0; i < 5; i++) await main.set('fontSize', 20 + i);
+  const refused = await huge;
+  // Refused by the gate (its words): the daemon's own refusal of an oversized value would come after decoding it.
+  assert.equal(refused.code, 'QUOTA_EXCEEDED');
+  assert.match(refused.message, /over this window's limit of \d+ bytes/);
+  assert.equal(main.get('huge' as never), undefined);
+  // The window carries on.
+  assert.equal(typeof await inPage(win, `write((s) => s.set('theme', 'dark'))`), 'number');
+  await untilRev(main, main.rev);
+  assert.equal(main.get('theme'), 'dark');
+});
