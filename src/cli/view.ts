@@ -1,4 +1,4 @@
-import { applyRecord } from '../daemon/features/recovery.ts';
+import { applyRecord } from '../daemon/engine/records.ts';
 import type { JournalRecord } from '../daemon/storage/segment-files.ts';
 import { StoreError } from '../protocol/errors.ts';
 import type { JsonObject } from '../protocol/types.ts';

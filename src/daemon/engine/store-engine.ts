@@ -9,6 +9,7 @@ import { Checkpointer } from './checkpointer.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { Draft, size } from './draft.ts';
 import { historyFloor, queryHistory, undoAfter } from './history.ts';
+import { documentAt } from './records.ts';
 import { LatencyWindow } from './latency.ts';
 import type { StoreHandle, SubmitOptions } from './store-handle.ts';
 import type { AckTag, CommitRecord, EngineParts, GroupAck, RecoveryReport } from './types.ts';
@@ -102,6 +103,11 @@ export class StoreEngine implements StoreHandle {
 
   /** Changes below an encrypted path are journaled as a replace of that path (see Draft). */
   readonly #enclosing = (path: readonly string[]): string[] | undefined => (this.cipher.active ? this.cipher.enclosing(path) : undefined);
+
+  /** A copy of the committed document as it was at `rev`; call inside `whenCommitted`. */
+  documentAt(rev: number): JsonObject {
+    return documentAt(this.journal, this.doc, this.rev, rev);
+  }
 
   /** The document's size as compact JSON (what maxBytes counts). */
   get bytes(): number {

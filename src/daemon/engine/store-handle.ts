@@ -38,6 +38,8 @@ export interface StoreHandle {
   submitWrite(write: ParsedWrite, source: string, authorize?: (paths: readonly string[][]) => void, ack?: AckTag, options?: Pick<SubmitOptions, 'alwaysCommits'>): Promise<{ rev: number }>;
   /** Queues a write the daemon makes itself. */
   submit(source: string, apply: (target: WriteTarget) => void, options?: SubmitOptions): Promise<{ rev: number }>;
+  /** A copy of the committed document as it was at `rev` (see records.ts documentAt); call inside `whenCommitted`. */
+  documentAt(rev: number): JsonObject;
   /** Runs `fn` with the committed document (never one with an in-flight group applied). */
   whenCommitted<T>(fn: () => T): Promise<Awaited<T>>;
   /** Checkpoints now if the file is behind; call only when idle. Returns whether the file is current. */

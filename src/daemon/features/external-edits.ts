@@ -67,8 +67,9 @@ export class ExternalEdits {
     } catch (error) {
       return this.reject(text, this.#unusable(error));
     }
-    const last = this.o.checkpoint.lastText;
-    const base = last ? this.#parse(last).doc : {};
+    // The edit started from the checkpoint on disk: the document at its rev (without a mark, the current one).
+    const { store, checkpoint } = this.o;
+    const base = await store.whenCommitted(() => store.documentAt(checkpoint.onDisk()?.rev ?? store.rev));
     await this.apply(parsed.doc, parsed.internal, base, text, false);
   }
 
@@ -80,7 +81,6 @@ export class ExternalEdits {
     const internalChange = migrations !== undefined && JSON.stringify(migrations) !== JSON.stringify(store.internal.migrations) ? { migrations } : undefined;
     if (ops.length === 0 && !internalChange) {
       if (rewrite) await store.whenCommitted(() => store.rewriteCheckpoint());
-      else checkpoint.lastText = text;
       return;
     }
     try {

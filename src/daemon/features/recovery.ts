@@ -1,6 +1,6 @@
-import { applyPatch, type Operation } from 'rfc6902';
 import { StoreError } from '../../protocol/errors.ts';
 import type { JsonObject } from '../../protocol/types.ts';
+import { applyRecord, documentAt } from '../engine/records.ts';
 import type { ClosedEdit, OpeningState, RecoveryReport } from '../engine/types.ts';
 import type { CheckedBackup } from '../storage/backup-files.ts';
 import { INTERNAL_KEY, type CheckpointFile } from '../storage/checkpoint.ts';
@@ -223,38 +223,3 @@ function metaRev(raw: Record<string, unknown>): number | undefined {
   return typeof rev === 'number' && Number.isSafeInteger(rev) && rev >= 0 ? rev : undefined;
 }
 
-/**
- * Applies a record's ops in order; on the first that fails (or is malformed), undoes the ones before it with their
- * inverses and returns why. The document is then exactly as before the record.
- */
-export function applyRecord(doc: JsonObject, ops: readonly Operation[], inverse: readonly Operation[]): string | undefined {
-  for (let i = 0; i < ops.length; i++) {
-    let error: Error | null;
-    try {
-      [error] = applyPatch(doc, [ops[i]]);
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown : new Error(String(thrown));
-    }
-    if (error) {
-      for (let j = i - 1; j >= 0; j--) applyPatch(doc, [inverse[j]]);
-      return error.message;
-    }
-  }
-  return undefined;
-}
-
-/**
- * The document as the daemon last checkpointed it (rev `at`), for the three-way merge of an edit made while the app
- * was closed: the current document with the inverses of the later records undone. Without those records (history
- * pruned, lost revs), the current document: the edit then wins wherever it differs.
- */
-function documentAt(journal: Journal, doc: JsonObject, rev: number, at: number): JsonObject {
-  const base = structuredClone(doc);
-  if (at >= rev) return base;
-  const records = journal.read(at + 1, rev);
-  if (records.length !== rev - at) return base;
-  for (let r = records.length - 1; r >= 0; r--) {
-    if (applyRecord(base, [...records[r].inverse].reverse(), []) !== undefined) return structuredClone(doc);
-  }
-  return base;
-}

@@ -70,7 +70,7 @@ export class ExternalEditWatcher {
       if (this.store.closed) return;
       if (text === undefined) return this.edits.reset();
     }
-    if (text === this.checkpoint.lastText) return; // our own checkpoint
+    if (this.checkpoint.isOnDisk(text)) return; // our own checkpoint
     await this.edits.applyText(text);
   }
 

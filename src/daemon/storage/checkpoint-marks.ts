@@ -43,6 +43,11 @@ export class CheckpointMarks {
     return this.#marks;
   }
 
+  /** The mark of the file known to be on disk, if any. */
+  get onDisk(): CheckpointMark | undefined {
+    return this.#onDisk;
+  }
+
   /** Says the file on disk is the one `mark` describes (its write landed, or a start matched it). */
   confirm(mark: CheckpointMark): void {
     this.#onDisk = mark;

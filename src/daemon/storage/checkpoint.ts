@@ -56,11 +56,6 @@ export class CheckpointFile {
   readonly path: string;
   readonly #opts: CheckpointFileOptions;
   #conf: Conf<Record<string, unknown>> | undefined;
-  /**
-   * The exact text of the file as we last read or wrote it: the watcher ignores events whose content equals it
-   * (our own checkpoints) and diffs hand edits against it (three-way: the base is the checkpoint, not memory).
-   */
-  lastText: string | undefined;
   /** Only while opening: the last text parsed and its value (see `deserialize`). */
   #parsing: { text: string; value: unknown } | undefined;
   readonly #marks: CheckpointMarks;
@@ -88,7 +83,7 @@ export class CheckpointFile {
         if (!own) return JSON.stringify(this.#sealRaw(value), undefined, '\t');
         const text = JSON.stringify(value, undefined, '\t');
         this.#recordMark(text, value);
-        return (this.lastText = text);
+        return text;
       },
       // At open, conf reads the file two or three times and we inspected it once already: parse each text once
       // (tens of ms at 10 MB). Each read gets its own copy of the top level; nothing mutates the parsed tree then.
@@ -109,7 +104,6 @@ export class CheckpointFile {
    */
   load(): { doc: JsonObject; internal: Record<string, unknown>; meta: CheckpointMeta; existed: boolean } {
     const existed = fs.existsSync(this.path);
-    this.lastText = existed ? fs.readFileSync(this.path, 'utf8') : undefined;
     this.#parsing ??= { text: '', value: undefined };
     let raw: Record<string, unknown>;
     try {
@@ -169,6 +163,21 @@ export class CheckpointFile {
    */
   mark(): CheckpointMark | undefined {
     return this.#marks.read().current;
+  }
+
+  /**
+   * The file as the daemon knows it is on disk (sha256 and rev): the watcher ignores events whose content is that
+   * (our own checkpoints), and a hand edit is diffed against the document at that rev (three-way). Its text is not
+   * kept: at 10 MB it would be a 13 MB string held for nothing between edits.
+   */
+  onDisk(): CheckpointMark | undefined {
+    return this.#marks.onDisk;
+  }
+
+  /** True when `text` is what the daemon knows is on disk (see onDisk). */
+  isOnDisk(text: string): boolean {
+    const mark = this.#marks.onDisk;
+    return mark !== undefined && sha256(text) === mark.sha256;
   }
 
   /** True when `text` is one of the daemon's own last two writes (undefined: no mark to tell). */
@@ -309,7 +318,6 @@ export class CheckpointFile {
     }
     if (mark) this.#marks.confirm({ sha256: written.sha256, rev: meta.rev });
     this.#version++;
-    this.lastText = written.text;
     fsSeam.syncDir(this.#opts.cwd);
     fsSeam.crashPoint('checkpoint.written');
     if (kept) void fs.promises.rm(keep, { force: true });
