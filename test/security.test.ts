@@ -11,6 +11,7 @@ import { ClientConnection } from '../src/client/connection.ts';
 import { connectStore } from '../src/client-renderer/index.ts';
 import { defineStore } from '../src/index.ts';
 import { adaptPort } from '../src/protocol/endpoint.ts';
+import { MAX_UNSEEN_EVENTS } from '../src/daemon/event-flow.ts';
 import { rejectsWith, settingsDef, startDaemon, tmpDir, untilRev } from './helpers.ts';
 
 interface Profile {
@@ -123,7 +124,8 @@ test('a value alone over maxBytes is refused before it is built and validated (Q
   const main = await daemon.store<Profile>('profile');
   const win = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*' }) });
   const huge: Record<string, number> = {};
-  for (let i = 0; i < 100_000; i++) huge[`k${i}`] = i;
+  // Under the gate's count of values (it would refuse it itself), far over this store's maxBytes.
+  for (let i = 0; i < 50_000; i++) huge[`k${i}`] = i;
   const rev = main.rev;
   const e = await rejectsWith(win.set('huge', huge), 'QUOTA_EXCEEDED');
   assert.match(e.message, /maxBytes/);
@@ -494,11 +496,38 @@ test('a huge message from a window is decoded and refused in the gate, never by 
   const importing = window.call('importStore', 'profile', JSON.stringify(huge)).then(() => 'imported', (e: { code: string }) => e.code);
   await main.set('name', 'main wrote meanwhile');
   order.push('main');
-  assert.match(await write, /over this window's limit of \d+ bytes/);
+  assert.match(await write, /more than 100000 values .* over a window's limit/);
   assert.equal(await importing, 'QUOTA_EXCEEDED');
   assert.deepEqual(order, ['main', 'window: QUOTA_EXCEEDED'], 'main\'s write did not wait for the huge message');
   assert.equal(main.get('huge'), undefined);
   // The window's next (normal) request goes through.
   await window.write('profile', { kind: 'set', key: 'name', value: 'window' });
   assert.equal(main.get('name'), 'window');
+});
+
+test('the gate weighs what a message costs to decode, not only its bytes: a sparse array, a value per second budget, and a refused write keeps flow control right', async (t) => {
+  const daemon = await startDaemon(tmpDir(), { stores: [profileDef()] });
+  t.after(() => daemon.close());
+  const main = await daemon.store<Profile>('profile');
+  const window = new ClientConnection(daemon.createPort({ stores: '*' }));
+  t.after(() => window.close());
+  await window.ready();
+  // A few dozen bytes that unfold into 2^32 - 1 slots: refused by count (the daemon would loop over every one).
+  const keys: string[] = [];
+  keys.length = 2 ** 32 - 1;
+  await assert.rejects(window.write('profile', { kind: 'reset', keys }), { code: 'QUOTA_EXCEEDED' });
+  // Under the per-message limit, but more values per second than a window may send: RATE_LIMITED.
+  const chunk = Array.from({ length: 90_000 }, (_, i) => i);
+  const outcomes = await Promise.allSettled([0, 1, 2].map((i) => window.write('profile', { kind: 'set', key: `chunk${i}`, value: chunk })));
+  assert.equal(outcomes[0].status, 'fulfilled');
+  assert.ok(outcomes.some((o) => o.status === 'rejected' && (o.reason as { code: string }).code === 'RATE_LIMITED'));
+  // The refusals came from the daemon's side of the event channel: the window still follows every change.
+  const follower = await connectStore<Profile>('profile', { port: daemon.createPort({ stores: '*' }) });
+  const big: Record<string, number> = {};
+  for (let i = 0; i < 200_000; i++) big[`k${i}`] = i;
+  await rejectsWith(follower.set('huge', big as never), 'QUOTA_EXCEEDED');
+  let rev = 0;
+  for (let i = 0; i < MAX_UNSEEN_EVENTS + 100; i++) ({ rev } = await main.set('name', `n${i}`));
+  await untilRev(follower, rev);
+  assert.equal(follower.get('name'), main.get('name'));
 });

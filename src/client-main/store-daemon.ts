@@ -58,7 +58,14 @@ export class StoreDaemon extends EventEmitter {
     this.#launcher = launcher;
     this.#cwd = cwd;
     this.#entry = options.daemonPath ?? launcher.defaultEntry();
-    this.#gate = new GateProcess(launcher, this.#entry, () => this.#onGateExit());
+    this.#gate = new GateProcess(launcher, this.#entry, options.restart ?? {}, {
+      // The gate died and a new one may start: the windows get new ports, through it.
+      reconnect: () => {
+        if (this.#closing || this.#state !== 'running') return;
+        for (const r of [...this.#reattach]) if (!r.trusted) this.#guard(() => this.#reconnect(r));
+      },
+      gaveUp: (error) => this.#report(error),
+    });
   }
 
   /** Starts (or restarts) the daemon process and waits for its `ready`. */
@@ -111,11 +118,16 @@ export class StoreDaemon extends EventEmitter {
     } catch (error) {
       // A daemon that will not serve must not linger (init-failed leaves it running); the first start failing is
       // startStoreDaemon's error to report, not a crash to restart.
-      if (this.#state === 'starting') this.#state = 'stopped';
+      if (this.#state === 'starting') {
+        // The first start failed: nobody can close this daemon, so nothing of it may stay behind.
+        this.#state = 'stopped';
+        this.#gate.stop(0);
+      }
       if (proc === this.#proc) proc.kill();
       throw error;
     }
     if (this.#state === 'starting' || this.#state === 'restarting') this.#state = 'running';
+    this.#gate.reset();
     const held = early;
     early = undefined;
     if (held.length > 0) setImmediate(() => held.forEach((emit) => emit()));
@@ -197,12 +209,6 @@ export class StoreDaemon extends EventEmitter {
       this.#report(error);
     }
     if (!delivered) this.#reattach.delete(r);
-  }
-
-  /** The gate died (its windows' ports closed with it): the windows get new ports, through a new gate. */
-  #onGateExit(): void {
-    if (this.#closing || this.#state !== 'running') return;
-    for (const r of [...this.#reattach]) if (!r.trusted) this.#guard(() => this.#reconnect(r));
   }
 
   #connect(remote: unknown, policy: ClientPolicy | undefined, trusted: boolean): void {

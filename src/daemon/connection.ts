@@ -20,6 +20,13 @@ const REQUEST_COST: Partial<Record<keyof RpcApi, number>> = {
 /** The refusal of a request over budget, made once: a flood of them must not cost an Error (and its stack) each. */
 const OVER_BUDGET = { ok: false, error: new StoreError('RATE_LIMITED', 'This client sends more requests than its budget allows; slow down (policy.maxRequestsPerSecond).').toJSON() } as const;
 
+/** The error of a write the gate refused (WriteMessage.refused), from what the message says of it. */
+function gateRefusal(refused: unknown): StoreError {
+  const r = refused as { code?: unknown; message?: unknown } | null;
+  const code = r?.code === 'RATE_LIMITED' || r?.code === 'NOT_SERIALIZABLE' ? r.code : 'QUOTA_EXCEEDED';
+  return new StoreError(code, typeof r?.message === 'string' ? r.message.slice(0, 500) : 'The write was refused before it reached the store daemon.');
+}
+
 /** What a connection needs from the daemon. */
 export interface ConnectionHost {
   /** The open store, or a StoreError (STORE_NOT_FOUND, MIGRATION_FAILED, STORE_LOCKED…). */
@@ -73,6 +80,7 @@ export class Connection {
     const name = typeof w.store === 'string' ? w.store : '';
     // Budgeted before anything else is looked at, like every comlink request.
     if (!this.#policy.takeRequestTokens(1)) return this.#send({ t: 'nack', store: name, id, error: OVER_BUDGET.error });
+    if (w.refused !== undefined) return this.#send({ t: 'nack', store: name, id, error: gateRefusal(w.refused).toJSON() });
     try {
       if (this.#closed) throw new StoreError('CLOSED', 'This connection is closed.');
       const { store, client } = this.#open(w.store);

@@ -6,17 +6,15 @@ import type { StoreDefinition } from '../protocol/types.ts';
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /**
- * The gate's limit on a window's messages: room for the largest value any store can hold (maxBytes counts compact
- * JSON; the serialization the gate measures can take up to twice that for text outside Latin-1, and an import's
- * pretty JSON more), or DEFAULT_MAX_MESSAGE_BYTES when a store has no maxBytes.
+ * The gate's limit on the bytes of a window's message: room for the largest value any store can hold (maxBytes counts
+ * compact JSON; the serialization the gate measures can take several times that — text outside Latin-1, arrays of
+ * small numbers, an import's pretty JSON), at least DEFAULT_MAX_MESSAGE_BYTES. (What bounds decoding is the gate's
+ * count of values, MAX_MESSAGE_VALUES; this bounds what large strings can add.)
  */
 export function maxMessageBytes(defs: Iterable<StoreDefinition>): number {
-  let max = 0;
-  for (const def of defs) {
-    if (def.maxBytes === undefined) return Math.max(DEFAULT_MAX_MESSAGE_BYTES, max);
-    max = Math.max(max, 4 * def.maxBytes + 1024 * 1024);
-  }
-  return max === 0 ? DEFAULT_MAX_MESSAGE_BYTES : max;
+  let max = DEFAULT_MAX_MESSAGE_BYTES;
+  for (const def of defs) if (def.maxBytes !== undefined) max = Math.max(max, 8 * def.maxBytes + 1024 * 1024);
+  return max;
 }
 
 /**

@@ -83,6 +83,12 @@ export interface WriteMessage {
   id: number;
   store: string;
   request: WriteRequest;
+  /**
+   * Set by the gate (src/gate) in place of a write it refused — too large, over the window's values per second, not
+   * serializable: the daemon answers it with this error (a `nack`), so every event a client counts comes from the
+   * daemon. A client setting it itself only refuses its own write.
+   */
+  refused?: { code: 'QUOTA_EXCEEDED' | 'RATE_LIMITED' | 'NOT_SERIALIZABLE'; message: string };
 }
 
 /** Pushed by the daemon as plain tagged messages (comlink callbacks cannot cross MessagePortMain). */
