@@ -38,5 +38,7 @@ test('on a new port every store resubscribes, also past the budget: none stays s
   // ...and the window's own writes settle, each with its cache showing it.
   const written = await Promise.all(clients.map((c) => c.set('x', 2)));
   assert.deepEqual(written.map((w, i) => w.rev === clients[i].rev && clients[i].get('x')), Array(N).fill(2));
+  // Main's caches get those writes as change events, after the window's promises resolved.
+  await Promise.all(main.map((m, i) => untilRev(m, written[i].rev)));
   assert.deepEqual(main.map((m) => m.get('x')), Array(N).fill(2));
 });
