@@ -434,7 +434,10 @@ test('StoreProvider inside <Activity>: hidden then shown again, it connects agai
   const second = await act(async () => await connecting[1]);
   await changeFrom(main.set('theme', 'dark'), second as StoreClient<Settings>);
   assert.equal(view.container.textContent, 'dark');
+  const next = main.rev + 1;
   await act(async () => assert.equal(await setTheme('light'), true));
+  // Main's cache gets the write as a change event, after the hook's promise resolved.
+  await untilRev(main, next);
   assert.equal(main.get('theme'), 'light');
   await view.unmount();
 });

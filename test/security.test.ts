@@ -435,6 +435,8 @@ test('a write that changes nothing still commits for a client that may not read 
     const before = main.rev;
     const { rev } = await window.set('pin', guess);
     revs.push(rev - before);
+    // Main's cache gets the window's write as a change event, after the window's promise resolved.
+    await untilRev(main, rev);
   }
   assert.deepEqual(revs, [1, 1, 1], 'a right guess and a wrong one look the same');
   assert.equal(main.get('pin'), '0042');
@@ -501,7 +503,8 @@ test('a huge message from a window is decoded and refused in the gate, never by 
   assert.deepEqual(order, ['main', 'window: QUOTA_EXCEEDED'], 'main\'s write did not wait for the huge message');
   assert.equal(main.get('huge'), undefined);
   // The window's next (normal) request goes through.
-  await window.write('profile', { kind: 'set', key: 'name', value: 'window' });
+  const { rev: last } = await window.write('profile', { kind: 'set', key: 'name', value: 'window' });
+  await untilRev(main, last);
   assert.equal(main.get('name'), 'window');
 });
 

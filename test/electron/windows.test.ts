@@ -148,7 +148,8 @@ test('a window\'s huge message is refused by the gate (a utility process of its 
   assert.match(refused.message, /more than 100000 values .* over a window's limit/);
   assert.equal(main.get('huge' as never), undefined);
   // The window carries on.
-  assert.equal(typeof await inPage(win, `write((s) => s.set('theme', 'dark'))`), 'number');
-  await untilRev(main, main.rev);
+  const rev = await inPage<number>(win, `write((s) => s.set('theme', 'dark'))`);
+  assert.equal(typeof rev, 'number');
+  await untilRev(main, rev);
   assert.equal(main.get('theme'), 'dark');
 });
