@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { defineStore } from '../../src/index.ts';
 import { settingsDef, type Settings } from '../helpers.ts';
+import { utilityProcesses } from './emulation/main-process.ts';
 import { inPage, nextEvent, openWindow, startElectronDaemon, untilRev } from './helpers.ts';
 
 type Failure = { code: string; message: string };
@@ -152,4 +153,22 @@ test('a window\'s huge message is refused by the gate (a utility process of its 
   assert.equal(typeof rev, 'number');
   await untilRev(main, rev);
   assert.equal(main.get('theme'), 'dark');
+});
+
+test('if the gate dies, windows get new ports through a new gate and follow main again', async (t) => {
+  const { daemon, child } = await startElectronDaemon(t);
+  const main = await daemon.store<Settings>('settings');
+  const win = await openWindow(t);
+  await inPage(win, 'opened');
+  await child.emulationUntilOpenPorts(2);
+  const gate = utilityProcesses.find((p) => p.serviceName === 'electron-store-daemon-gate' && p.pid !== undefined);
+  assert.ok(gate, 'the gate runs beside the daemon');
+  const gone = new Promise<void>((resolve) => gate.once('exit', () => resolve()));
+  gate.emulationCrash();
+  await gone;
+  // The window's route closed with the gate; after the backoff it gets a new port through a new gate.
+  await child.emulationUntilOpenPorts(2);
+  const { rev } = await main.set('theme', 'dark');
+  assert.deepEqual(await inPage(win, `untilRev(${rev})`), { rev, doc: main.store });
+  assert.ok(utilityProcesses.filter((p) => p.serviceName === 'electron-store-daemon-gate').length >= 2, 'a new gate');
 });
