@@ -126,16 +126,16 @@ export function openEngine(def: StoreDefinition, ctx: StoreContext): StoreEngine
 }
 
 /**
- * One open store: its engine and the features around it, and the operations clients ask for. The operations that need
- * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
- */
-/**
  * Bytes of whole-document work that cost one unit of a client's request budget: serializing a view nobody shared yet,
  * writing a backup, reading and checking one. At the default budget a window gets about 8 MB of it per second,
  * however it spreads that over requests.
  */
 export const WHOLE_DOCUMENT_UNIT = 8 * 1024;
 
+/**
+ * One open store: its engine and the features around it, and the operations clients ask for. The operations that need
+ * more than a write (a backup first, a backup's content, the policy gate) are composed here, beside each other.
+ */
 export class OpenStore {
   #deferred: ReturnType<typeof setTimeout> | undefined;
 
